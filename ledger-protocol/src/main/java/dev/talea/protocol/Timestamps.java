@@ -2,7 +2,7 @@ package dev.talea.protocol;
 
 import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -17,7 +17,7 @@ public final class Timestamps {
 
   private static final Pattern RFC_3339 =
       Pattern.compile(
-          "\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?([Zz]|[+-]\\d{2}:\\d{2})");
+          "\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})");
 
   private static final DateTimeFormatter OUTPUT =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
@@ -39,23 +39,34 @@ public final class Timestamps {
               field, field + " must be an RFC 3339 timestamp such as 2026-11-20T14:02:00.123456Z")
           .toException();
     }
+    int offsetStart = Math.max(text.indexOf('+', 19), text.indexOf('-', 19));
+    if (offsetStart < 0) {
+      offsetStart = text.length() - 1; // "Z"
+    }
     int point = text.indexOf('.');
-    if (point > 0) {
-      int digits = 0;
-      while (point + 1 + digits < text.length()
-          && Character.isDigit(text.charAt(point + 1 + digits))) {
-        digits++;
-      }
-      if (digits > 6) {
-        throw LedgerError.invalidRequest(
-                field, field + " has more than 6 fractional digits (microseconds are the limit)")
-            .toException();
-      }
+    if (point > 0 && offsetStart - point - 1 > 6) {
+      throw LedgerError.invalidRequest(
+              field, field + " has more than 6 fractional digits (microseconds are the limit)")
+          .toException();
     }
     try {
-      String upper = text.replace('t', 'T').replace('z', 'Z');
-      Instant instant =
-          OffsetDateTime.parse(upper, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+      // RFC 3339 allows offsets up to ±23:59, beyond java.time's ±18:00, so apply it by hand.
+      LocalDateTime local =
+          LocalDateTime.parse(
+              text.substring(0, offsetStart).replace('t', 'T'),
+              DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+      long offsetSeconds = 0;
+      if (text.charAt(offsetStart) == '+' || text.charAt(offsetStart) == '-') {
+        int hours = Integer.parseInt(text, offsetStart + 1, offsetStart + 3, 10);
+        int minutes = Integer.parseInt(text, offsetStart + 4, offsetStart + 6, 10);
+        if (hours > 23 || minutes > 59) {
+          throw LedgerError.invalidRequest(field, field + " has an invalid UTC offset")
+              .toException();
+        }
+        offsetSeconds =
+            (hours * 3600L + minutes * 60L) * (text.charAt(offsetStart) == '-' ? -1 : 1);
+      }
+      Instant instant = local.toInstant(ZoneOffset.UTC).minusSeconds(offsetSeconds);
       if (!isRepresentable(instant)) {
         throw LedgerError.invalidRequest(field, field + " must fall in the years 0000-9999 UTC")
             .toException();

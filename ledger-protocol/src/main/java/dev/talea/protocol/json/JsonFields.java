@@ -9,7 +9,6 @@ import dev.talea.protocol.LedgerException;
 import dev.talea.protocol.Timestamps;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,9 +36,8 @@ final class JsonFields {
 
   static JsonFields request(JsonNode node, String path, Set<String> allowed) {
     JsonFields fields = new JsonFields(requireObject(node, path, true), path, true);
-    Iterator<String> names = fields.node.fieldNames();
-    while (names.hasNext()) {
-      String name = names.next();
+    for (Map.Entry<String, JsonNode> property : fields.node.properties()) {
+      String name = property.getKey();
       if (!allowed.contains(name)) {
         throw LedgerError.invalidRequest(
                 fields.pathOf(name), "unknown field " + fields.pathOf(name))
@@ -185,9 +183,7 @@ final class JsonFields {
       throw invalid(name, pathOf(name) + " must be an object of strings");
     }
     Map<String, String> map = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> entries = value.fields();
-    while (entries.hasNext()) {
-      Map.Entry<String, JsonNode> entry = entries.next();
+    for (Map.Entry<String, JsonNode> entry : value.properties()) {
       if (!entry.getValue().isTextual()) {
         String field = pathOf(name) + "." + entry.getKey();
         throw problem(request, ErrorCode.INVALID_REQUEST, field, field + " must be a string");

@@ -118,13 +118,21 @@ public final class WireReader {
 
   /**
    * A batch body: {@code {"transactions":[draft, ...]}} with 1–1000 drafts. The body's shape is
-   * checked as a whole; each draft is decoded independently.
+   * checked as a whole; each draft is decoded independently, and the fields its errors name are
+   * relative to that draft ({@code postings[0].debit}), since results come back in request order.
    */
   public static List<BatchItem> batchRequest(JsonNode body) {
     JsonFields fields = JsonFields.request(body, "", BATCH_FIELDS);
     List<JsonNode> items = fields.requiredArray("transactions", 1, MAX_BATCH);
     List<BatchItem> drafts = new ArrayList<>(items.size());
-    for (JsonNode item : items) {
+    for (int i = 0; i < items.size(); i++) {
+      JsonNode item = items.get(i);
+      if (!item.isObject()) {
+        String field = "transactions[" + i + "]";
+        drafts.add(
+            new BatchItem(null, LedgerError.invalidRequest(field, field + " must be an object")));
+        continue;
+      }
       try {
         drafts.add(new BatchItem(draft(item, null), null));
       } catch (LedgerException e) {
@@ -138,8 +146,8 @@ public final class WireReader {
     JsonFields fields = JsonFields.request(node, path, POSTING_FIELDS);
     String account = fields.requiredString("account");
     String asset = fields.requiredString("asset");
-    boolean debit = fields.raw("debit") != null;
-    boolean credit = fields.raw("credit") != null;
+    boolean debit = fields.has("debit");
+    boolean credit = fields.has("credit");
     if (debit == credit) {
       throw LedgerError.invalidRequest(path, path + " must have exactly one of debit or credit")
           .toException();
