@@ -80,16 +80,21 @@ public record LedgerError(ErrorCode code, String detail, Map<String, String> fie
         ErrorCode.UNKNOWN_ASSET, "asset " + asset + " is not registered", Map.of("asset", asset));
   }
 
+  /**
+   * @param balance the account's normal-side-adjusted balance before the posting
+   * @param resulting what the posting would have made it
+   */
   public static LedgerError insufficientBalance(
-      String account, String asset, String balance, String minBalance) {
+      String account, String asset, String balance, String minBalance, String resulting) {
     return new LedgerError(
         ErrorCode.INSUFFICIENT_BALANCE,
-        "the posting would take "
-            + account
-            + " to "
+        account
+            + " holds "
             + balance
             + " "
             + asset
+            + "; the posting would take it to "
+            + resulting
             + ", below its min_balance "
             + minBalance,
         ordered("account", account, "asset", asset, "balance", balance, "min_balance", minBalance));

@@ -439,7 +439,8 @@ class WireRoundTripTest {
 
     @Test
     void batchResultsOfCommitReplayAndRejectionRoundTrip() {
-      LedgerError rejection = LedgerError.insufficientBalance(ALICE, "BTC", "-0.10000000", "0");
+      LedgerError rejection =
+          LedgerError.insufficientBalance(ALICE, "BTC", "0.20000000", "0", "-0.10000000");
       List<PostOutcome> outcomes =
           List.of(
               new PostOutcome.Committed(depositTransaction()),
@@ -461,7 +462,7 @@ class WireRoundTripTest {
           .containsExactly(
               Map.entry("account", ALICE),
               Map.entry("asset", "BTC"),
-              Map.entry("balance", "-0.10000000"),
+              Map.entry("balance", "0.20000000"),
               Map.entry("min_balance", "0"));
     }
 

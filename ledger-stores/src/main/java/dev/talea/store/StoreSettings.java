@@ -1,0 +1,59 @@
+package dev.talea.store;
+
+import dev.talea.protocol.TxIds;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * How a store is run, as opposed to where it is ({@link StoreUrl}).
+ *
+ * @param poolSize connections in the Postgres pool, or readers of the SQLite store ({@code
+ *     TALEA_DB_POOL})
+ * @param connectionTimeout how long an operation waits for a pooled connection before the store is
+ *     reported unavailable
+ * @param txIds the source of transaction ids (UUIDv7 in production; fixed ids in the conformance
+ *     suite's hash-chain vector)
+ * @param clock the commit clock, or {@code null} for the store's own: the database clock on
+ *     Postgres, the system clock on the embedded stores. Tests fix it to reproduce a chain exactly.
+ */
+public record StoreSettings(
+    int poolSize, Duration connectionTimeout, Supplier<UUID> txIds, Clock clock) {
+
+  public static final int DEFAULT_POOL_SIZE = 10;
+  public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
+
+  public StoreSettings {
+    if (poolSize < 1) {
+      throw new IllegalArgumentException("poolSize must be at least 1: " + poolSize);
+    }
+    Objects.requireNonNull(connectionTimeout, "connectionTimeout");
+    if (connectionTimeout.toMillis() < 250) {
+      throw new IllegalArgumentException(
+          "connectionTimeout must be at least 250ms: " + connectionTimeout);
+    }
+    Objects.requireNonNull(txIds, "txIds");
+  }
+
+  public static StoreSettings defaults() {
+    return new StoreSettings(DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT, TxIds::newId, null);
+  }
+
+  public StoreSettings withPoolSize(int value) {
+    return new StoreSettings(value, connectionTimeout, txIds, clock);
+  }
+
+  public StoreSettings withConnectionTimeout(Duration value) {
+    return new StoreSettings(poolSize, value, txIds, clock);
+  }
+
+  public StoreSettings withTxIds(Supplier<UUID> value) {
+    return new StoreSettings(poolSize, connectionTimeout, value, clock);
+  }
+
+  public StoreSettings withClock(Clock value) {
+    return new StoreSettings(poolSize, connectionTimeout, txIds, value);
+  }
+}
