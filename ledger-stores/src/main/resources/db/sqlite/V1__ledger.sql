@@ -1,6 +1,7 @@
 -- talea schema, version 1 (SQLite). The same tables as on Postgres; STRICT types, amounts as
 -- decimal text (arithmetic happens in Java, exactly), timestamps as integer microseconds since
--- the Unix epoch, UUIDs as text, metadata as JSON text.
+-- the Unix epoch, UUIDs as text, metadata as JSON text. As on Postgres, the tables written by group
+-- commits carry no foreign keys: the commit path guarantees the references and verify re-derives them.
 
 CREATE TABLE assets (
     code        TEXT    PRIMARY KEY,
@@ -31,14 +32,13 @@ CREATE TABLE accounts (
 CREATE TABLE balances (
     book    TEXT NOT NULL,
     account TEXT NOT NULL,
-    asset   TEXT NOT NULL REFERENCES assets (code),
+    asset   TEXT NOT NULL,
     balance TEXT NOT NULL,
-    PRIMARY KEY (book, account, asset),
-    FOREIGN KEY (book, account) REFERENCES accounts (book, account)
+    PRIMARY KEY (book, account, asset)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE transactions (
-    book                TEXT    NOT NULL REFERENCES books (book),
+    book                TEXT    NOT NULL,
     seq                 INTEGER NOT NULL CHECK (seq >= 1),
     tx_id               TEXT    NOT NULL,
     committed_at        INTEGER NOT NULL,
@@ -64,7 +64,6 @@ CREATE TABLE postings (
     side          TEXT    NOT NULL CHECK (side IN ('D', 'C')),
     amount        TEXT    NOT NULL,
     balance_after TEXT    NOT NULL,
-    PRIMARY KEY (book, seq, idx),
-    FOREIGN KEY (book, seq) REFERENCES transactions (book, seq)
+    PRIMARY KEY (book, seq, idx)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX postings_account ON postings (book, account, asset, seq);

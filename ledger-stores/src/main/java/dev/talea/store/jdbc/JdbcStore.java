@@ -835,7 +835,7 @@ final class JdbcStore implements Store {
           // A page never splits a transaction: finish the last seq even beyond the limit.
           List<PostingRow> page = new ArrayList<>(rows.subList(0, limit));
           PostingRow last = page.get(page.size() - 1);
-          page.addAll(restOfSeq(connection, book, account, last));
+          page.addAll(restOfSeq(connection, book, account, asset, last));
           boolean more = false;
           for (String held : assetsHeld) {
             if (!postingRows(connection, book, account, held, last.seq(), 1).isEmpty()) {
@@ -878,17 +878,23 @@ final class JdbcStore implements Store {
     }
   }
 
+  /** The account's postings in {@code last}'s transaction after it (of {@code asset}, if given). */
   private List<PostingRow> restOfSeq(
-      Connection connection, String book, String account, PostingRow last) throws SQLException {
+      Connection connection, String book, String account, String asset, PostingRow last)
+      throws SQLException {
     try (PreparedStatement select =
         connection.prepareStatement(
             ACCOUNT_POSTING_SQL
                 + " WHERE p.book = ? AND p.seq = ? AND p.idx > ? AND p.account = ?"
+                + (asset == null ? "" : " AND p.asset = ?")
                 + " ORDER BY p.idx")) {
       select.setString(1, book);
       select.setLong(2, last.seq());
       select.setInt(3, last.idx());
       select.setString(4, account);
+      if (asset != null) {
+        select.setString(5, asset);
+      }
       return postingRows(connection, select);
     }
   }

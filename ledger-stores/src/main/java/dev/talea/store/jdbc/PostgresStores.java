@@ -36,6 +36,9 @@ public final class PostgresStores {
     // Group commits send their inserts as JDBC batches; this turns each into multi-row INSERTs.
     config.addDataSourceProperty("reWriteBatchedInserts", "true");
     config.addDataSourceProperty("ApplicationName", "talead");
+    // Plan every execution with its parameters: a generic plan cached while a table was small could
+    // stay a sequential scan as the table grows, until the next ANALYZE.
+    config.addDataSourceProperty("options", "-c plan_cache_mode=force_custom_plan");
     config.addDataSourceProperty("tcpKeepAlive", "true");
     config.addDataSourceProperty(
         "connectTimeout", String.valueOf(Math.max(1, settings.connectionTimeout().toSeconds())));
