@@ -91,9 +91,9 @@ public abstract class StoreContractTest {
   protected Store store;
 
   /**
-   * Opens a store on this class's backing storage (the same data every time it is called). Called
-   * once with {@link StoreSettings#defaults()} before the tests, and again by tests that need
-   * special settings (fixed tx ids, a fixed clock) or a second handle; those close it themselves.
+   * Opens the store on this class's backing storage, once, with {@link StoreSettings#defaults()},
+   * before the tests. Tests that need other settings use {@link #openFreshStore}, so that no store
+   * needs two handles on the same storage (the append-log store allows only one).
    */
   protected abstract Store openStore(StoreSettings settings);
 
@@ -1058,7 +1058,8 @@ public abstract class StoreContractTest {
   @Test
   void asOfIncludesEveryCommitAtOrBeforeTheMomentAndNamesTheLastSeq() {
     TestClock clock = new TestClock(Instant.parse("2031-05-06T07:08:09.100000Z"));
-    try (Store timed = openStore(StoreSettings.defaults().withClock(clock))) {
+    try (Store timed = openFreshStore(StoreSettings.defaults().withClock(clock))) {
+      registerCommonAssets(timed);
       String book = newBook();
       openStandardAccounts(timed, book);
       Instant t1 = Instant.parse("2031-05-06T07:08:09.100000Z");
@@ -1146,7 +1147,8 @@ public abstract class StoreContractTest {
   void commitTimesNeverDecreaseWhenTheClockStepsBack() {
     Instant t1 = Instant.parse("2031-07-01T12:00:00.000001Z");
     TestClock clock = new TestClock(t1);
-    try (Store timed = openStore(StoreSettings.defaults().withClock(clock))) {
+    try (Store timed = openFreshStore(StoreSettings.defaults().withClock(clock))) {
+      registerCommonAssets(timed);
       String book = newBook();
       openStandardAccounts(timed, book);
 
