@@ -2,6 +2,7 @@ package dev.talea.store;
 
 import dev.talea.store.jdbc.PostgresStores;
 import dev.talea.store.jdbc.SqliteStores;
+import dev.talea.store.log.LogStores;
 
 /** Opens the store a URL names ({@link StoreUrl}), migrated and ready. */
 public final class Stores {
@@ -24,6 +25,6 @@ public final class Stores {
     if (url instanceof StoreUrl.Sqlite sqlite) {
       return SqliteStores.open(sqlite, settings);
     }
-    throw new StoreException("the append-log store (" + url + ") is not available in this build");
+    return LogStores.open((StoreUrl.Log) url, settings);
   }
 }

@@ -1875,8 +1875,8 @@ public abstract class StoreContractTest {
     Map<String, String> metadata = new LinkedHashMap<>();
     vector
         .get("metadata")
-        .fields()
-        .forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
+        .properties()
+        .forEach(e -> metadata.put(e.getKey(), e.getValue().asText()));
     return new TransactionDraft(
         vector.get("idempotency_key").asText(),
         postings,

@@ -41,10 +41,14 @@ class CommitBatchBenchmark {
           .toArray();
 
   @Test
-  void sqliteAndPostgres() throws IOException {
+  void everyStore() throws IOException {
     Path dir = Files.createTempDirectory("talea-bench");
     List<String> report = new ArrayList<>();
     for (int batch : BATCHES) {
+      try (Store store =
+          Stores.open("log:" + dir.resolve("bench-log-" + batch), StoreSettings.defaults())) {
+        report.add(run(store, batch, () -> {}));
+      }
       try (Store store =
           Stores.open(
               "sqlite:" + dir.resolve("bench-" + batch + ".db"), StoreSettings.defaults())) {

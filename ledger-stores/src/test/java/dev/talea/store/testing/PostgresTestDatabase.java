@@ -119,7 +119,7 @@ public final class PostgresTestDatabase implements AutoCloseable {
   /** {@code null} if a connection succeeds, else why not. */
   private static String reachable(StoreUrl.Postgres server) {
     try (Connection connection = connect(server)) {
-      return null;
+      return connection.isValid(3) ? null : "the connection is not valid";
     } catch (SQLException e) {
       return e.getMessage();
     }
