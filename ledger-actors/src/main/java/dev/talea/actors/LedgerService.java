@@ -1,0 +1,405 @@
+package dev.talea.actors;
+
+import dev.talea.protocol.Account;
+import dev.talea.protocol.AccountBalances;
+import dev.talea.protocol.AccountPage;
+import dev.talea.protocol.AccountSpec;
+import dev.talea.protocol.Asset;
+import dev.talea.protocol.AssetSpec;
+import dev.talea.protocol.BookSummary;
+import dev.talea.protocol.ErrorCode;
+import dev.talea.protocol.LedgerApi;
+import dev.talea.protocol.LedgerError;
+import dev.talea.protocol.LedgerException;
+import dev.talea.protocol.Names;
+import dev.talea.protocol.Paging;
+import dev.talea.protocol.PostOutcome;
+import dev.talea.protocol.PostingPage;
+import dev.talea.protocol.Registration;
+import dev.talea.protocol.Transaction;
+import dev.talea.protocol.TransactionDraft;
+import dev.talea.protocol.TransactionPage;
+import dev.talea.protocol.TrialBalance;
+import dev.talea.protocol.VerifyResult;
+import dev.talea.protocol.json.WireReader;
+import dev.talea.store.Store;
+import dev.talea.store.StoreException;
+import dev.talea.store.StoreUnavailableException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.AsPublisher;
+import org.apache.pekko.stream.javadsl.JavaFlowSupport;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ledger in-process: {@link LedgerApi} over a {@link Store}. Posts go through the book actors'
+ * group commit ({@link BookRegistry}); everything else goes straight to the store on the blocking
+ * dispatcher, so reads never queue behind writes. Arguments are checked here, at the boundary, with
+ * the contract's codes. Store failures become {@code unavailable} (the store cannot be reached) or
+ * {@code internal} (anything else; logged, never shown to the caller).
+ */
+public final class LedgerService implements LedgerApi {
+
+  /** The dispatcher every blocking store call runs on (see {@code reference.conf}). */
+  public static final String BLOCKING_DISPATCHER = "talea.blocking-dispatcher";
+
+  private static final Logger LOG = LoggerFactory.getLogger(LedgerService.class);
+
+  private final ActorSystem<?> system;
+  private final Store store;
+  private final LedgerSettings settings;
+  private final Executor blocking;
+  private final CommitFeed feed;
+  private final ActorRef<BookRegistry.Command> registry;
+
+  private LedgerService(
+      ActorSystem<?> system,
+      Store store,
+      LedgerSettings settings,
+      Executor blocking,
+      CommitFeed feed,
+      ActorRef<BookRegistry.Command> registry) {
+    this.system = system;
+    this.store = store;
+    this.settings = settings;
+    this.blocking = blocking;
+    this.feed = feed;
+    this.registry = registry;
+  }
+
+  /** Starts the book registry in {@code system} and returns the service over {@code store}. */
+  public static LedgerService start(ActorSystem<?> system, Store store, LedgerSettings settings) {
+    Executor blocking =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER));
+    CommitFeed feed = new CommitFeed(store, blocking, Materializer.matFromSystem(system), settings);
+    ActorRef<BookRegistry.Command> registry =
+        system.systemActorOf(
+            BookRegistry.create(store, blocking, feed, settings), "books", Props.empty());
+    return new LedgerService(system, store, settings, blocking, feed, registry);
+  }
+
+  public String backend() {
+    return store.backend();
+  }
+
+  public LedgerSettings settings() {
+    return settings;
+  }
+
+  /** The registry, for inspection (active books). */
+  public ActorRef<BookRegistry.Command> registry() {
+    return registry;
+  }
+
+  // ---- assets ---------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<Registration<Asset>> registerAssetAsync(AssetSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    return blocking(() -> store.registerAsset(spec));
+  }
+
+  @Override
+  public CompletionStage<List<Asset>> listAssetsAsync() {
+    return blocking(store::listAssets);
+  }
+
+  @Override
+  public CompletionStage<Asset> getAssetAsync(String code) {
+    return checked(() -> Names.requireAssetCode(code, "code"))
+        .thenCompose(
+            c ->
+                blocking(
+                    () ->
+                        store
+                            .findAsset(c)
+                            .orElseThrow(
+                                () -> LedgerError.notFound("no asset " + c).toException())));
+  }
+
+  // ---- books and accounts ---------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<List<BookSummary>> listBooksAsync() {
+    return blocking(store::listBooks);
+  }
+
+  /** A book's chain head; {@code not_found} if the book has no accounts. */
+  public CompletionStage<BookSummary> getBookAsync(String book) {
+    return checked(() -> Names.requireBook(book, "book"))
+        .thenCompose(
+            b ->
+                blocking(
+                    () ->
+                        store
+                            .findBook(b)
+                            .orElseThrow(
+                                () -> LedgerError.notFound("no book " + b).toException())));
+  }
+
+  @Override
+  public CompletionStage<Registration<Account>> openAccountAsync(
+      String book, String account, AccountSpec spec) {
+    return checked(
+            () -> {
+              Names.requireBook(book, "book");
+              Names.requireAccount(account, "account");
+              return Objects.requireNonNull(spec, "spec");
+            })
+        .thenCompose(s -> blocking(() -> store.openAccount(book, account, s)));
+  }
+
+  @Override
+  public CompletionStage<AccountPage> listAccountsAsync(String book, String after, int limit) {
+    return checked(
+            () -> {
+              Names.requireBook(book, "book");
+              if (after != null) {
+                Names.requireAccount(after, "after");
+              }
+              return Paging.requireLimit(limit);
+            })
+        .thenCompose(l -> blocking(() -> store.listAccounts(book, after, l)));
+  }
+
+  @Override
+  public CompletionStage<Account> getAccountAsync(String book, String account) {
+    return checked(
+            () -> {
+              Names.requireBook(book, "book");
+              return Names.requireAccount(account, "account");
+            })
+        .thenCompose(a -> blocking(() -> store.getAccount(book, a)));
+  }
+
+  // ---- transactions ---------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<Transaction> postAsync(String book, TransactionDraft draft) {
+    return postBatchAsync(book, List.of(Objects.requireNonNull(draft, "draft")))
+        .thenApply(
+            outcomes -> {
+              PostOutcome outcome = outcomes.get(0);
+              if (outcome instanceof PostOutcome.Committed committed) {
+                return committed.transaction();
+              }
+              throw ((PostOutcome.Rejected) outcome).error().toException();
+            });
+  }
+
+  @Override
+  public CompletionStage<List<PostOutcome>> postBatchAsync(
+      String book, List<TransactionDraft> drafts) {
+    return checked(
+            () -> {
+              Names.requireBook(book, "book");
+              if (drafts == null || drafts.isEmpty() || drafts.size() > WireReader.MAX_BATCH) {
+                throw LedgerError.invalidRequest(
+                        "transactions", "a batch holds 1 to " + WireReader.MAX_BATCH + " drafts")
+                    .toException();
+              }
+              drafts.forEach(d -> Objects.requireNonNull(d, "draft"));
+              return List.copyOf(drafts);
+            })
+        .thenCompose(
+            checkedDrafts ->
+                AskPattern.<BookRegistry.Command, PostResult>ask(
+                        registry,
+                        replyTo -> new BookRegistry.Post(book, checkedDrafts, replyTo),
+                        settings.requestTimeout(),
+                        system.scheduler())
+                    .handle(
+                        (result, failure) -> {
+                          if (failure != null) {
+                            throw askFailure(failure);
+                          }
+                          if (result instanceof PostResult.Refused refused) {
+                            throw refused.error().toException();
+                          }
+                          return ((PostResult.Done) result).outcomes();
+                        }));
+  }
+
+  private RuntimeException askFailure(Throwable failure) {
+    Throwable cause = unwrap(failure);
+    if (cause instanceof TimeoutException) {
+      return LedgerError.of(
+              ErrorCode.TIMEOUT,
+              "the commit did not finish within "
+                  + settings.requestTimeout().toMillis()
+                  + " ms; its outcome is unknown — retry with the same idempotency key")
+          .toException();
+    }
+    LOG.error("posting failed unexpectedly", cause);
+    return LedgerError.of(ErrorCode.INTERNAL, "internal error").toException();
+  }
+
+  @Override
+  public CompletionStage<Transaction> getTransactionAsync(UUID txId) {
+    return checked(() -> Objects.requireNonNull(txId, "txId"))
+        .thenCompose(
+            id ->
+                blocking(
+                    () ->
+                        store
+                            .findTransaction(id)
+                            .orElseThrow(
+                                () -> LedgerError.notFound("no transaction " + id).toException())));
+  }
+
+  @Override
+  public CompletionStage<TransactionPage> listTransactionsAsync(
+      String book, long afterSeq, int limit) {
+    return checked(
+            () -> {
+              Names.requireBook(book, "book");
+              Paging.requireAfterSeq(afterSeq);
+              return Paging.requireLimit(limit);
+            })
+        .thenCompose(l -> blocking(() -> store.listTransactions(book, afterSeq, l)));
+  }
+
+  @Override
+  public CompletionStage<Optional<Transaction>> findTransactionAsync(
+      String book, String idempotencyKey) {
+    return checked(
+            () -> {
+              Names.requireBook(book, "book");
+              return Names.requireIdempotencyKey(idempotencyKey, "idempotency_key");
+            })
+        .thenCompose(key -> blocking(() -> store.findTransactionByKey(book, key)));
+  }
+
+  @Override
+  public CompletionStage<PostingPage> listPostingsAsync(
+      String book, String account, String asset, long afterSeq, int limit) {
+    return checked(
+            () -> {
+              Names.requireBook(book, "book");
+              Names.requireAccount(account, "account");
+              if (asset != null) {
+                Names.requireAssetCode(asset, "asset");
+              }
+              Paging.requireAfterSeq(afterSeq);
+              return Paging.requireLimit(limit);
+            })
+        .thenCompose(l -> blocking(() -> store.listPostings(book, account, asset, afterSeq, l)));
+  }
+
+  // ---- balances -------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<AccountBalances> balancesAsync(
+      String book, String account, Instant asOf, String asset) {
+    return checked(
+            () -> {
+              Names.requireBook(book, "book");
+              Names.requireAccount(account, "account");
+              if (asset != null) {
+                Names.requireAssetCode(asset, "asset");
+              }
+              return account;
+            })
+        .thenCompose(a -> blocking(() -> store.balances(book, a, asOf, asset)));
+  }
+
+  @Override
+  public CompletionStage<TrialBalance> trialBalanceAsync(String book, Instant asOf) {
+    return checked(() -> Names.requireBook(book, "book"))
+        .thenCompose(b -> blocking(() -> store.trialBalance(b, asOf)));
+  }
+
+  // ---- operations -----------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<VerifyResult> verifyAsync(String book) {
+    return checked(() -> Names.requireBook(book, "book"))
+        .thenCompose(b -> blocking(() -> store.verify(b)));
+  }
+
+  @Override
+  public Flow.Publisher<Transaction> subscribe(String book, OptionalLong fromSeq) {
+    Source<Transaction, NotUsed> commits = commits(book, fromSeq);
+    return subscriber ->
+        commits
+            .runWith(
+                JavaFlowSupport.Sink.asPublisher(AsPublisher.WITHOUT_FANOUT),
+                Materializer.matFromSystem(system))
+            .subscribe(subscriber);
+  }
+
+  /**
+   * The book's commits as a Pekko Streams source: every commit with {@code seq >= fromSeq} (or, if
+   * empty, every commit after the subscription starts), catch-up then live, each exactly once in
+   * order. Fails with {@code not_found} for an unknown book, and with {@link
+   * CommitFeed.SlowSubscriberException} if the consumer falls too far behind.
+   */
+  public Source<Transaction, NotUsed> commits(String book, OptionalLong fromSeq) {
+    return Source.completionStage(getBookAsync(book))
+        .flatMapConcat(
+            head ->
+                feed.subscribe(
+                    book, fromSeq.isPresent() ? fromSeq.getAsLong() : head.lastSeq() + 1))
+        .mapError(CompletionException.class, e -> unwrap(e));
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  /** Runs argument checks now, turning their exception into a failed stage. */
+  private static <T> CompletionStage<T> checked(Supplier<T> check) {
+    try {
+      return CompletableFuture.completedFuture(check.get());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Runs a store call on the blocking dispatcher, translating infrastructure failures. */
+  private <T> CompletionStage<T> blocking(Supplier<T> call) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return call.get();
+          } catch (LedgerException e) {
+            throw e;
+          } catch (StoreUnavailableException e) {
+            LOG.warn("the store is unavailable: {}", e.getMessage());
+            throw new LedgerException(
+                LedgerError.of(ErrorCode.UNAVAILABLE, "the store cannot be reached; retry later"),
+                e);
+          } catch (StoreException e) {
+            LOG.error("the store failed", e);
+            throw new LedgerException(LedgerError.of(ErrorCode.INTERNAL, "internal error"), e);
+          }
+        },
+        blocking);
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
+  }
+}

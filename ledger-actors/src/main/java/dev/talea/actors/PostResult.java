@@ -1,0 +1,23 @@
+package dev.talea.actors;
+
+import dev.talea.protocol.LedgerError;
+import dev.talea.protocol.PostOutcome;
+import java.util.List;
+
+/** A book's answer to a post: an outcome per draft, or a refusal of the whole post. */
+public sealed interface PostResult {
+
+  /** The post went through group commit: one outcome per draft, in order. */
+  record Done(List<PostOutcome> outcomes) implements PostResult {
+    public Done {
+      outcomes = List.copyOf(outcomes);
+    }
+  }
+
+  /**
+   * The post was not committed: {@code overloaded} (429, the book's queue is full) or {@code
+   * unavailable} (503, the store failed). Nothing was recorded; retrying with the same keys is
+   * safe.
+   */
+  record Refused(LedgerError error) implements PostResult {}
+}
