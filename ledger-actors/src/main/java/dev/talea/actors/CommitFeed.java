@@ -82,12 +82,17 @@ public final class CommitFeed {
                           () -> {
                             Source<Transaction, NotUsed> attached = attach(book);
                             return fromStore(book, next)
-                                .concat(attached.flatMapConcat(tx -> inOrder(book, next, tx)));
+                                .concatLazy(attached.flatMapConcat(tx -> inOrder(book, next, tx)));
                           })
                       .mapMaterializedValue(ignored -> NotUsed.notUsed());
-              return fromStore(book, next).concat(live);
+              return fromStore(book, next).concatLazy(live);
             })
         .mapMaterializedValue(ignored -> NotUsed.notUsed());
+  }
+
+  /** Whether some subscriber of the book has attached to its live commits (for tests). */
+  boolean hasLiveFeed(String book) {
+    return hubs.containsKey(book);
   }
 
   /** Attaches to the book's hub now, buffering live commits until they are consumed. */
@@ -126,7 +131,7 @@ public final class CommitFeed {
       return Source.single(tx);
     }
     return fromStore(book, next, tx.seq() - 1)
-        .concat(
+        .concatLazy(
             Source.lazySource(
                 () -> {
                   if (next.get() != tx.seq()) {

@@ -331,6 +331,18 @@ public final class LedgerService implements LedgerApi {
 
   // ---- operations -----------------------------------------------------------------------------
 
+  /**
+   * Completes when the store answers a trivial query; fails with {@code unavailable} when it cannot
+   * be reached.
+   */
+  public CompletionStage<String> healthAsync() {
+    return blocking(
+        () -> {
+          store.findBook("health");
+          return store.backend();
+        });
+  }
+
   @Override
   public CompletionStage<VerifyResult> verifyAsync(String book) {
     return checked(() -> Names.requireBook(book, "book"))

@@ -1,0 +1,669 @@
+package dev.talea.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.talea.actors.LedgerService;
+import dev.talea.protocol.ErrorCode;
+import dev.talea.protocol.LedgerError;
+import dev.talea.protocol.LedgerException;
+import dev.talea.protocol.Names;
+import dev.talea.protocol.Paging;
+import dev.talea.protocol.PostOutcome;
+import dev.talea.protocol.Timestamps;
+import dev.talea.protocol.TransactionDraft;
+import dev.talea.protocol.json.Json;
+import dev.talea.protocol.json.WireReader;
+import dev.talea.protocol.json.WireWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Rejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The HTTP API of contract v1, over {@link LedgerService}. Every route checks, in this order: the
+ * bearer token (401), the names in its path (400), the token's scope for the book (403), the query
+ * parameters and body (400, 413, 415), and then asks the ledger. Every answer carries {@code
+ * X-Talea-Backend}; every error is a problem document ({@link Problems}).
+ */
+final class ApiRoutes extends AllDirectives {
+
+  static final long MAX_BODY_BYTES = 1024 * 1024;
+
+  private static final ContentType JSON = ContentTypes.APPLICATION_JSON;
+
+  private final LedgerService ledger;
+  private final Tokens tokens;
+  private final HttpHeader backendHeader;
+
+  ApiRoutes(LedgerService ledger, Tokens tokens) {
+    this.ledger = ledger;
+    this.tokens = tokens;
+    this.backendHeader = ServerIdentity.backendHeader();
+  }
+
+  Route routes() {
+    return respondWithDefaultHeader(
+        backendHeader,
+        () ->
+            handleExceptions(
+                exceptionHandler(),
+                () ->
+                    handleRejections(
+                        rejectionHandler(),
+                        () ->
+                            concat(
+                                path("health", () -> get(this::health)),
+                                pathPrefix("v1", () -> authenticated(this::v1))))));
+  }
+
+  // ---- the route tree -------------------------------------------------------------------------
+
+  private Route v1(Principal principal) {
+    return concat(
+        pathPrefix(
+            "assets",
+            () ->
+                concat(
+                    pathEnd(
+                        () -> concat(post(() -> registerAsset(principal)), get(this::listAssets))),
+                    path(PathMatchers.segment(), code -> get(() -> getAsset(code))))),
+        pathPrefix(
+            "books",
+            () ->
+                concat(
+                    pathEnd(() -> get(() -> listBooks(principal))),
+                    pathPrefix(PathMatchers.segment(), book -> book(principal, book)))),
+        path(
+            PathMatchers.segment("transactions").slash(PathMatchers.segment()),
+            id -> get(() -> getTransaction(principal, id))));
+  }
+
+  private Route book(Principal principal, String book) {
+    return concat(
+        pathPrefix(
+            "accounts",
+            () ->
+                concat(
+                    pathEnd(() -> get(() -> listAccounts(principal, book))),
+                    pathPrefix(
+                        PathMatchers.segment(),
+                        account ->
+                            concat(
+                                pathEnd(
+                                    () ->
+                                        concat(
+                                            put(() -> openAccount(principal, book, account)),
+                                            get(() -> getAccount(principal, book, account)))),
+                                path(
+                                    "postings",
+                                    () -> get(() -> postings(principal, book, account))),
+                                path(
+                                    "balances",
+                                    () -> get(() -> balances(principal, book, account))))))),
+        pathPrefix(
+            "transactions",
+            () ->
+                concat(
+                    pathEnd(
+                        () ->
+                            concat(
+                                post(() -> postTransaction(principal, book)),
+                                get(() -> listTransactions(principal, book)))),
+                    path("batch", () -> post(() -> postBatch(principal, book))))),
+        path("trial-balance", () -> get(() -> trialBalance(principal, book))),
+        path("verify", () -> get(() -> verify(principal, book))));
+  }
+
+  // ---- operations -----------------------------------------------------------------------------
+
+  private Route health() {
+    return respond(
+        ledger.healthAsync(),
+        ignored -> {
+          ObjectNode body = JsonNodeFactory.instance.objectNode();
+          body.put("status", "ok");
+          body.put("backend", ledger.backend());
+          return json(StatusCodes.OK, body);
+        });
+  }
+
+  // ---- assets ---------------------------------------------------------------------------------
+
+  private Route registerAsset(Principal principal) {
+    if (!principal.canAdminister()) {
+      return problem(LedgerError.forbidden("*"));
+    }
+    return jsonBody(
+        body ->
+            respond(
+                ledger.registerAssetAsync(WireReader.assetSpec(body)),
+                registration ->
+                    registration.created()
+                        ? json(
+                            StatusCodes.CREATED,
+                            WireWriter.asset(registration.value()),
+                            Location.create("/v1/assets/" + registration.value().code()))
+                        : json(StatusCodes.OK, WireWriter.asset(registration.value()))));
+  }
+
+  private Route listAssets() {
+    return noQuery(
+        () -> respond(ledger.listAssetsAsync(), assets -> ok(WireWriter.assets(assets))));
+  }
+
+  private Route getAsset(String code) {
+    return guard(
+        () -> {
+          Names.requireAssetCode(code, "code");
+          return noQuery(() -> respond(ledger.getAssetAsync(code), a -> ok(WireWriter.asset(a))));
+        });
+  }
+
+  // ---- books and accounts ---------------------------------------------------------------------
+
+  private Route listBooks(Principal principal) {
+    return noQuery(
+        () ->
+            respond(
+                ledger.listBooksAsync(),
+                books ->
+                    ok(
+                        WireWriter.books(
+                            books.stream().filter(b -> principal.canRead(b.book())).toList()))));
+  }
+
+  private Route openAccount(Principal principal, String book, String account) {
+    return writable(
+        principal,
+        book,
+        () ->
+            guard(
+                () -> {
+                  Names.requireAccount(account, "account");
+                  return jsonBody(
+                      body ->
+                          respond(
+                              ledger.openAccountAsync(book, account, WireReader.accountSpec(body)),
+                              registration ->
+                                  registration.created()
+                                      ? json(
+                                          StatusCodes.CREATED,
+                                          WireWriter.account(registration.value()),
+                                          Location.create(
+                                              "/v1/books/" + book + "/accounts/" + account))
+                                      : json(
+                                          StatusCodes.OK,
+                                          WireWriter.account(registration.value()))));
+                }));
+  }
+
+  private Route listAccounts(Principal principal, String book) {
+    return readable(
+        principal,
+        book,
+        () ->
+            query(
+                Set.of("after", "limit"),
+                params -> {
+                  String after = params.get("after");
+                  if (after != null) {
+                    Names.requireAccount(after, "after");
+                  }
+                  int limit = limit(params);
+                  return respond(
+                      ledger.listAccountsAsync(book, after, limit),
+                      page -> ok(WireWriter.accountPage(page)));
+                }));
+  }
+
+  private Route getAccount(Principal principal, String book, String account) {
+    return readable(
+        principal,
+        book,
+        () ->
+            guard(
+                () -> {
+                  Names.requireAccount(account, "account");
+                  return noQuery(
+                      () ->
+                          respond(
+                              ledger.getAccountAsync(book, account),
+                              a -> ok(WireWriter.account(a))));
+                }));
+  }
+
+  // ---- transactions ---------------------------------------------------------------------------
+
+  private Route postTransaction(Principal principal, String book) {
+    return writable(
+        principal,
+        book,
+        () ->
+            noQuery(
+                () ->
+                    jsonBody(
+                        body ->
+                            optionalHeaderValueByName(
+                                "Idempotency-Key",
+                                header ->
+                                    guard(
+                                        () -> {
+                                          TransactionDraft draft =
+                                              WireReader.draft(body, header.orElse(null));
+                                          return respond(
+                                              ledger.postAsync(book, draft),
+                                              tx ->
+                                                  tx.deduplicated()
+                                                      ? json(
+                                                          StatusCodes.OK,
+                                                          WireWriter.transaction(tx))
+                                                      : json(
+                                                          StatusCodes.CREATED,
+                                                          WireWriter.transaction(tx),
+                                                          Location.create(
+                                                              "/v1/transactions/" + tx.txId())));
+                                        })))));
+  }
+
+  private Route postBatch(Principal principal, String book) {
+    return writable(
+        principal,
+        book,
+        () ->
+            noQuery(
+                () ->
+                    jsonBody(
+                        body -> {
+                          List<WireReader.BatchItem> items = WireReader.batchRequest(body);
+                          List<TransactionDraft> drafts = new ArrayList<>();
+                          for (WireReader.BatchItem item : items) {
+                            if (item.draft() != null) {
+                              drafts.add(item.draft());
+                            }
+                          }
+                          CompletionStage<List<PostOutcome>> committed =
+                              drafts.isEmpty()
+                                  ? CompletableFuture.completedFuture(List.of())
+                                  : ledger.postBatchAsync(book, drafts);
+                          return respond(
+                              committed,
+                              outcomes -> {
+                                List<PostOutcome> results = new ArrayList<>(items.size());
+                                int next = 0;
+                                for (WireReader.BatchItem item : items) {
+                                  results.add(
+                                      item.draft() != null
+                                          ? outcomes.get(next++)
+                                          : new PostOutcome.Rejected(item.error()));
+                                }
+                                return ok(WireWriter.batchResults(results));
+                              });
+                        })));
+  }
+
+  private Route listTransactions(Principal principal, String book) {
+    return readable(
+        principal,
+        book,
+        () ->
+            query(
+                Set.of("after_seq", "limit", "idempotency_key"),
+                params -> {
+                  String key = params.get("idempotency_key");
+                  if (key != null) {
+                    if (params.size() > 1) {
+                      throw LedgerError.invalidRequest(
+                              "idempotency_key",
+                              "idempotency_key cannot be combined with after_seq or limit")
+                          .toException();
+                    }
+                    return respond(
+                        ledger.findTransactionAsync(book, key),
+                        found ->
+                            ok(WireWriter.transactions(found.map(List::of).orElse(List.of()))));
+                  }
+                  long afterSeq = afterSeq(params);
+                  int limit = limit(params);
+                  return respond(
+                      ledger.listTransactionsAsync(book, afterSeq, limit),
+                      page -> ok(WireWriter.transactionPage(page)));
+                }));
+  }
+
+  private Route getTransaction(Principal principal, String id) {
+    return guard(
+        () -> {
+          UUID txId;
+          try {
+            txId = UUID.fromString(id);
+          } catch (IllegalArgumentException e) {
+            throw LedgerError.invalidRequest("tx_id", "tx_id must be a UUID").toException();
+          }
+          String notFound = "no transaction " + txId;
+          return noQuery(
+              () ->
+                  respond(
+                      ledger.getTransactionAsync(txId),
+                      tx -> {
+                        // A transaction in a book the token cannot read does not exist for it.
+                        if (!principal.canRead(tx.book())) {
+                          return Problems.of(LedgerError.notFound(notFound));
+                        }
+                        return ok(WireWriter.transaction(tx));
+                      }));
+        });
+  }
+
+  private Route postings(Principal principal, String book, String account) {
+    return readable(
+        principal,
+        book,
+        () ->
+            guard(
+                () -> {
+                  Names.requireAccount(account, "account");
+                  return query(
+                      Set.of("asset", "after_seq", "limit"),
+                      params -> {
+                        String asset = params.get("asset");
+                        if (asset != null) {
+                          Names.requireAssetCode(asset, "asset");
+                        }
+                        long afterSeq = afterSeq(params);
+                        int limit = limit(params);
+                        return respond(
+                            ledger.listPostingsAsync(book, account, asset, afterSeq, limit),
+                            page -> ok(WireWriter.postingPage(page)));
+                      });
+                }));
+  }
+
+  // ---- balances -------------------------------------------------------------------------------
+
+  private Route balances(Principal principal, String book, String account) {
+    return readable(
+        principal,
+        book,
+        () ->
+            guard(
+                () -> {
+                  Names.requireAccount(account, "account");
+                  return query(
+                      Set.of("as_of", "asset"),
+                      params -> {
+                        String asset = params.get("asset");
+                        if (asset != null) {
+                          Names.requireAssetCode(asset, "asset");
+                        }
+                        Instant asOf = asOf(params);
+                        return respond(
+                            ledger.balancesAsync(book, account, asOf, asset),
+                            balances -> ok(WireWriter.accountBalances(balances)));
+                      });
+                }));
+  }
+
+  private Route trialBalance(Principal principal, String book) {
+    return readable(
+        principal,
+        book,
+        () ->
+            query(
+                Set.of("as_of"),
+                params ->
+                    respond(
+                        ledger.trialBalanceAsync(book, asOf(params)),
+                        trial -> ok(WireWriter.trialBalance(trial)))));
+  }
+
+  private Route verify(Principal principal, String book) {
+    return readable(
+        principal,
+        book,
+        () ->
+            noQuery(
+                () ->
+                    respond(
+                        ledger.verifyAsync(book), result -> ok(WireWriter.verifyResult(result)))));
+  }
+
+  // ---- authentication and scope ---------------------------------------------------------------
+
+  private Route authenticated(Function<Principal, Route> inner) {
+    return optionalHeaderValueByName(
+        "Authorization",
+        header -> {
+          String value = header.orElse("");
+          if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            var principal = tokens.authenticate(value.substring(7).trim());
+            if (principal.isPresent()) {
+              return inner.apply(principal.get());
+            }
+            return problem(LedgerError.of(ErrorCode.UNAUTHORIZED, "the bearer token is not valid"));
+          }
+          return problem(
+              LedgerError.of(
+                  ErrorCode.UNAUTHORIZED, "an Authorization: Bearer <token> header is required"));
+        });
+  }
+
+  private Route readable(Principal principal, String book, Supplier<Route> inner) {
+    return guard(
+        () -> {
+          Names.requireBook(book, "book");
+          return principal.canRead(book) ? inner.get() : problem(LedgerError.forbidden(book));
+        });
+  }
+
+  private Route writable(Principal principal, String book, Supplier<Route> inner) {
+    return guard(
+        () -> {
+          Names.requireBook(book, "book");
+          return principal.canWrite(book) ? inner.get() : problem(LedgerError.forbidden(book));
+        });
+  }
+
+  // ---- request parts --------------------------------------------------------------------------
+
+  /** The query parameters, each at most once and all of them known. */
+  private Route query(Set<String> allowed, Function<Map<String, String>, Route> inner) {
+    return parameterMultiMap(
+        params ->
+            guard(
+                () -> {
+                  for (Map.Entry<String, List<String>> param : params.entrySet()) {
+                    if (!allowed.contains(param.getKey())) {
+                      throw LedgerError.invalidRequest(
+                              param.getKey(), "unknown query parameter " + param.getKey())
+                          .toException();
+                    }
+                    if (param.getValue().size() > 1) {
+                      throw LedgerError.invalidRequest(
+                              param.getKey(), param.getKey() + " is given more than once")
+                          .toException();
+                    }
+                  }
+                  Map<String, String> single = new java.util.HashMap<>();
+                  params.forEach((key, values) -> single.put(key, values.get(0)));
+                  return inner.apply(single);
+                }));
+  }
+
+  private Route noQuery(Supplier<Route> inner) {
+    return query(Set.of(), params -> inner.get());
+  }
+
+  private static int limit(Map<String, String> params) {
+    String text = params.get("limit");
+    if (text == null) {
+      return Paging.DEFAULT_LIMIT;
+    }
+    if (!text.matches("[0-9]{1,4}")) {
+      throw LedgerError.invalidRequest("limit", "limit must be an integer 1-1000").toException();
+    }
+    return Paging.requireLimit(Integer.parseInt(text));
+  }
+
+  private static long afterSeq(Map<String, String> params) {
+    String text = params.get("after_seq");
+    if (text == null) {
+      return 0;
+    }
+    if (!text.matches("[0-9]{1,18}")) {
+      throw LedgerError.invalidRequest("after_seq", "after_seq must be an integer >= 0")
+          .toException();
+    }
+    return Long.parseLong(text);
+  }
+
+  private static Instant asOf(Map<String, String> params) {
+    String text = params.get("as_of");
+    return text == null ? null : Timestamps.parse(text, "as_of");
+  }
+
+  /** The body as JSON: {@code application/json} (UTF-8), at most 1 MiB. */
+  private Route jsonBody(Function<JsonNode, Route> inner) {
+    return extractRequestEntity(
+        entity -> {
+          ContentType type = entity.getContentType();
+          boolean json =
+              type.mediaType().equals(MediaTypes.APPLICATION_JSON)
+                  && type.getCharsetOption().map(c -> c.equals(HttpCharsets.UTF_8)).orElse(true);
+          if (!json) {
+            return problem(
+                LedgerError.of(
+                    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "the request body must be application/json (UTF-8)"));
+          }
+          return withSizeLimit(
+              MAX_BODY_BYTES,
+              () ->
+                  entity(
+                      Unmarshaller.entityToByteString(),
+                      (ByteString bytes) ->
+                          guard(() -> inner.apply(Json.parseRequest(bytes.toArray())))));
+        });
+  }
+
+  // ---- responses ------------------------------------------------------------------------------
+
+  /** Completes with the stage's value, or with the problem its failure maps to. */
+  private <T> Route respond(CompletionStage<T> stage, Function<T, HttpResponse> onSuccess) {
+    return completeWithFuture(
+        stage.handle(
+            (value, failure) -> {
+              if (failure != null) {
+                return Problems.of(failure);
+              }
+              try {
+                return onSuccess.apply(value);
+              } catch (RuntimeException e) {
+                return Problems.of(e);
+              }
+            }));
+  }
+
+  /** Builds a route, answering a contract error thrown while building it. */
+  private Route guard(Supplier<Route> build) {
+    try {
+      return build.get();
+    } catch (LedgerException e) {
+      return problem(e.error());
+    }
+  }
+
+  private Route problem(LedgerError error) {
+    return complete(Problems.of(error));
+  }
+
+  private static HttpResponse ok(JsonNode body) {
+    return json(StatusCodes.OK, body);
+  }
+
+  private static HttpResponse json(StatusCode status, JsonNode body, HttpHeader... headers) {
+    return HttpResponse.create()
+        .withStatus(status)
+        .withHeaders(List.of(headers))
+        .withEntity(JSON, Json.toBytes(body));
+  }
+
+  private ExceptionHandler exceptionHandler() {
+    return ExceptionHandler.newBuilder()
+        .match(
+            EntityStreamSizeException.class,
+            e ->
+                complete(
+                    Problems.of(
+                        LedgerError.of(
+                            ErrorCode.PAYLOAD_TOO_LARGE, "the request body exceeds 1 MiB"))))
+        .match(LedgerException.class, e -> complete(Problems.of(e.error())))
+        .matchAny(e -> complete(Problems.of(tooLarge(e) ? payloadTooLarge() : e)))
+        .build();
+  }
+
+  private static boolean tooLarge(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof EntityStreamSizeException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static LedgerException payloadTooLarge() {
+    return LedgerError.of(ErrorCode.PAYLOAD_TOO_LARGE, "the request body exceeds 1 MiB")
+        .toException();
+  }
+
+  private RejectionHandler rejectionHandler() {
+    return RejectionHandler.newBuilder()
+        .handleAll(
+            MethodRejection.class,
+            rejections -> {
+              Set<String> allowed = new TreeSet<>();
+              rejections.forEach(r -> allowed.add(r.supported().name()));
+              String allow = String.join(", ", allowed);
+              return complete(
+                  Problems.of(
+                      LedgerError.of(
+                          ErrorCode.METHOD_NOT_ALLOWED, "this resource supports " + allow),
+                      org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+                          "Allow", allow)));
+            })
+        .handle(
+            Rejection.class,
+            rejection ->
+                complete(
+                    Problems.of(
+                        LedgerError.invalidRequest("request", "the request cannot be processed"))))
+        .handleNotFound(complete(Problems.of(LedgerError.notFound("no such route"))))
+        .build();
+  }
+}

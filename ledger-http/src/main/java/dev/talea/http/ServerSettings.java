@@ -1,0 +1,189 @@
+package dev.talea.http;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigResolveOptions;
+import dev.talea.actors.LedgerSettings;
+import dev.talea.store.StoreSettings;
+import dev.talea.store.StoreUrl;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Everything {@code talead serve} is configured with, read once from the environment (real
+ * variables over {@code ./.env}) through {@code application.conf}, and validated: a bad value stops
+ * the server with a message that names the variable. The resolved {@link #config()} also configures
+ * the actor system.
+ */
+record ServerSettings(
+    String dbUrl,
+    StoreUrl store,
+    String apiToken,
+    Path tokensFile,
+    HostPort bind,
+    int dbPool,
+    int maxInflight,
+    int writeQueueDepth,
+    int writeBatchMax,
+    Duration requestTimeout,
+    HostPort metricsBind,
+    Config config) {
+
+  /**
+   * @param environment variable name to value; only {@code TALEA_*} entries are read
+   * @throws SettingsException naming the first variable with a bad value
+   */
+  static ServerSettings load(Map<String, String> environment) {
+    Config config = config(environment);
+    String dbUrl = string(config, "db-url", "TALEA_DB_URL");
+    StoreUrl store;
+    try {
+      store = StoreUrl.parse(dbUrl);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException("TALEA_DB_URL: " + e.getMessage());
+    }
+    String apiToken = emptyToNull(string(config, "api-token", "TALEA_API_TOKEN"));
+    String tokensFile = emptyToNull(string(config, "tokens-file", "TALEA_TOKENS_FILE"));
+    String metrics = emptyToNull(string(config, "metrics-bind", "TALEA_METRICS_BIND"));
+    Duration requestTimeout;
+    try {
+      requestTimeout = config.getDuration("talea.request-timeout");
+    } catch (ConfigException e) {
+      throw new SettingsException(
+          "TALEA_REQUEST_TIMEOUT must be a duration such as 10s or 1500ms (got '"
+              + string(config, "request-timeout", "TALEA_REQUEST_TIMEOUT")
+              + "')");
+    }
+    if (requestTimeout.toMillis() < 100 || requestTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw new SettingsException("TALEA_REQUEST_TIMEOUT must be between 100ms and 10m");
+    }
+    return new ServerSettings(
+        dbUrl,
+        store,
+        apiToken,
+        tokensFile == null ? null : Path.of(tokensFile),
+        HostPort.parse(string(config, "bind", "TALEA_BIND"), "TALEA_BIND"),
+        integer(config, "db-pool", "TALEA_DB_POOL", 1, 1000),
+        integer(config, "max-inflight", "TALEA_MAX_INFLIGHT", 1, 100_000),
+        integer(config, "write-queue-depth", "TALEA_WRITE_QUEUE_DEPTH", 1, 100_000),
+        integer(config, "write-batch-max", "TALEA_WRITE_BATCH_MAX", 1, 1000),
+        requestTimeout,
+        metrics == null ? null : HostPort.parse(metrics, "TALEA_METRICS_BIND"),
+        config);
+  }
+
+  /** Each variable and the path of {@code application.conf} it sets. */
+  static final Map<String, String> VARIABLES =
+      Map.ofEntries(
+          Map.entry("TALEA_DB_URL", "talea.db-url"),
+          Map.entry("TALEA_API_TOKEN", "talea.api-token"),
+          Map.entry("TALEA_TOKENS_FILE", "talea.tokens-file"),
+          Map.entry("TALEA_BIND", "talea.bind"),
+          Map.entry("TALEA_DB_POOL", "talea.db-pool"),
+          Map.entry("TALEA_MAX_INFLIGHT", "talea.max-inflight"),
+          Map.entry("TALEA_WRITE_QUEUE_DEPTH", "talea.write-queue-depth"),
+          Map.entry("TALEA_WRITE_BATCH_MAX", "talea.write-batch-max"),
+          Map.entry("TALEA_REQUEST_TIMEOUT", "talea.request-timeout"),
+          Map.entry("TALEA_METRICS_BIND", "talea.metrics-bind"));
+
+  /**
+   * {@code application.conf} with the given variables laid over its defaults. The variables are
+   * mapped onto their paths explicitly rather than through the file's {@code ${?VAR}}
+   * substitutions, so that only the environment talead was given counts, and so that no library
+   * error message can ever quote a value (the token among them).
+   */
+  private static Config config(Map<String, String> environment) {
+    Map<String, String> overrides = new HashMap<>();
+    VARIABLES.forEach(
+        (variable, path) -> {
+          String value = environment.get(variable);
+          if (value != null) {
+            overrides.put(path, value);
+          }
+        });
+    ClassLoader loader = ServerSettings.class.getClassLoader();
+    try {
+      return ConfigFactory.load(
+          loader,
+          ConfigFactory.parseMap(overrides, "the environment")
+              .withFallback(ConfigFactory.parseResources(loader, "application.conf")),
+          ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
+    } catch (ConfigException e) {
+      throw new SettingsException(
+          "the configuration cannot be loaded"
+              + (e.origin() == null ? "" : " (" + e.origin().description() + ")"));
+    }
+  }
+
+  /** The accepted bearer tokens; a bad token or tokens file fails with a message naming it. */
+  Tokens tokens() {
+    return Tokens.load(apiToken, tokensFile);
+  }
+
+  StoreSettings storeSettings() {
+    return StoreSettings.defaults().withPoolSize(dbPool);
+  }
+
+  LedgerSettings ledgerSettings() {
+    return LedgerSettings.defaults()
+        .withWriteQueueDepth(writeQueueDepth)
+        .withWriteBatchMax(writeBatchMax)
+        .withRequestTimeout(requestTimeout);
+  }
+
+  private static String string(Config config, String key, String variable) {
+    try {
+      return config.getString("talea." + key);
+    } catch (ConfigException e) {
+      throw new SettingsException(variable + " must be a single text value");
+    }
+  }
+
+  private static int integer(Config config, String key, String variable, int min, int max) {
+    String text = string(config, key, variable).trim();
+    int value;
+    try {
+      value = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw new SettingsException(variable + " must be a whole number (got '" + text + "')");
+    }
+    if (value < min || value > max) {
+      throw new SettingsException(
+          variable + " must be between " + min + " and " + max + " (got " + value + ")");
+    }
+    return value;
+  }
+
+  private static String emptyToNull(String value) {
+    return value == null || value.isBlank() ? null : value.trim();
+  }
+
+  /** The settings as they may be logged: no secrets. */
+  @Override
+  public String toString() {
+    return "ServerSettings[store="
+        + store
+        + ", bind="
+        + bind
+        + ", dbPool="
+        + dbPool
+        + ", maxInflight="
+        + maxInflight
+        + ", writeQueueDepth="
+        + writeQueueDepth
+        + ", writeBatchMax="
+        + writeBatchMax
+        + ", requestTimeout="
+        + requestTimeout
+        + ", metricsBind="
+        + metricsBind
+        + ", apiToken="
+        + (apiToken == null ? "unset" : "set")
+        + ", tokensFile="
+        + tokensFile
+        + "]";
+  }
+}

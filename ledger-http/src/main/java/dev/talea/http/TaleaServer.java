@@ -1,0 +1,138 @@
+package dev.talea.http;
+
+import dev.talea.actors.LedgerService;
+import dev.talea.store.Store;
+import dev.talea.store.Stores;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * A running talead: the store, the actor system with the ledger, and the HTTP listener. Shutting
+ * down (SIGTERM, or {@link #shutdown()}) stops accepting connections, lets the requests in flight —
+ * and with them their group commits — finish, then stops the actors and closes the store.
+ */
+final class TaleaServer {
+
+  private final ServerSettings settings;
+  private final Store store;
+  private final ActorSystem<Void> system;
+  private final LedgerService ledger;
+  private final ServerBinding binding;
+  private final CompletionStage<Void> closed;
+
+  private TaleaServer(
+      ServerSettings settings,
+      Store store,
+      ActorSystem<Void> system,
+      LedgerService ledger,
+      ServerBinding binding,
+      CompletionStage<Void> closed) {
+    this.settings = settings;
+    this.store = store;
+    this.system = system;
+    this.ledger = ledger;
+    this.binding = binding;
+    this.closed = closed;
+  }
+
+  /**
+   * Starts the server.
+   *
+   * @throws SettingsException if no token is configured, or the tokens are unusable
+   * @throws dev.talea.store.StoreException if the store cannot be opened (unreachable, newer
+   *     schema)
+   */
+  static TaleaServer start(ServerSettings settings) {
+    Tokens tokens = settings.tokens();
+    if (tokens.isEmpty()) {
+      throw new SettingsException(
+          "no API token is configured. Run `talead init` to generate one (it writes"
+              + " TALEA_API_TOKEN to ./.env), or set TALEA_API_TOKEN or TALEA_TOKENS_FILE.");
+    }
+    Store store = Stores.open(settings.store(), settings.storeSettings());
+    ActorSystem<Void> system = null;
+    try {
+      ServerIdentity.setBackend(store.backend());
+      system = ActorSystem.create(Behaviors.empty(), "talead", settings.config());
+      LedgerService ledger = LedgerService.start(system, store, settings.ledgerSettings());
+      ServerBinding binding =
+          Http.get(system)
+              .newServerAt(settings.bind().host(), settings.bind().port())
+              .bind(new ApiRoutes(ledger, tokens).routes())
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      // Drain: stop accepting, then give requests in flight until their commit timeout to finish.
+      binding.addToCoordinatedShutdown(settings.requestTimeout().plusSeconds(5), system);
+      CompletionStage<Void> closed = system.getWhenTerminated().thenRun(store::close);
+      return new TaleaServer(settings, store, system, ledger, binding, closed);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopQuietly(system, store);
+      throw new IllegalStateException("interrupted while starting", e);
+    } catch (ExecutionException | TimeoutException e) {
+      stopQuietly(system, store);
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new SettingsException(
+          "cannot listen on TALEA_BIND=" + settings.bind() + ": " + cause.getMessage(), cause);
+    } catch (RuntimeException e) {
+      stopQuietly(system, store);
+      throw e;
+    }
+  }
+
+  private static void stopQuietly(ActorSystem<Void> system, Store store) {
+    if (system != null) {
+      system.terminate();
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // Best effort while failing to start.
+      }
+    }
+    store.close();
+  }
+
+  InetSocketAddress address() {
+    return binding.localAddress();
+  }
+
+  String backend() {
+    return store.backend();
+  }
+
+  LedgerService ledger() {
+    return ledger;
+  }
+
+  ServerSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Runs the coordinated shutdown; completes when the actors have stopped and the store is closed.
+   */
+  CompletionStage<Done> shutdown() {
+    return CoordinatedShutdown.get(system)
+        .run(CoordinatedShutdown.jvmExitReason(), java.util.Optional.empty())
+        .thenCompose(done -> closed.thenApply(ignored -> done));
+  }
+
+  /** Blocks until the server has shut down and closed its store. */
+  void awaitTermination() throws InterruptedException, ExecutionException {
+    closed.toCompletableFuture().get();
+  }
+
+  Duration requestTimeout() {
+    return settings.requestTimeout();
+  }
+}
