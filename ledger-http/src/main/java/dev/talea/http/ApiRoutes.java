@@ -37,6 +37,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Rejection;
@@ -60,11 +61,13 @@ final class ApiRoutes extends AllDirectives {
 
   private final LedgerService ledger;
   private final Tokens tokens;
+  private final Admission admission;
   private final HttpHeader backendHeader;
 
-  ApiRoutes(LedgerService ledger, Tokens tokens) {
+  ApiRoutes(LedgerService ledger, Tokens tokens, Admission admission) {
     this.ledger = ledger;
     this.tokens = tokens;
+    this.admission = admission;
     this.backendHeader = ServerIdentity.backendHeader();
   }
 
@@ -78,9 +81,33 @@ final class ApiRoutes extends AllDirectives {
                     handleRejections(
                         rejectionHandler(),
                         () ->
-                            concat(
-                                path("health", () -> get(this::health)),
-                                pathPrefix("v1", () -> authenticated(this::v1))))));
+                            admitted(
+                                () ->
+                                    concat(
+                                        path("health", () -> get(this::health)),
+                                        pathPrefix("v1", () -> authenticated(this::v1)))))));
+  }
+
+  /**
+   * Runs the route if the admission limit allows, holding the slot until the route's response is
+   * ready (a streamed response body, such as a live tail, does not hold it); otherwise answers 503
+   * overloaded at once.
+   */
+  private Route admitted(Supplier<Route> inner) {
+    // extractRequestContext runs its function for each request; the decision must be made there.
+    return extractRequestContext(
+        request -> {
+          if (!admission.tryAcquire()) {
+            return problem(
+                LedgerError.of(
+                    ErrorCode.OVERLOADED,
+                    "the server is at its limit of "
+                        + admission.limit()
+                        + " requests in flight; retry shortly"));
+          }
+          return mapRouteResultFuture(
+              result -> result.whenComplete((done, failure) -> admission.release()), inner);
+        });
   }
 
   // ---- the route tree -------------------------------------------------------------------------
@@ -657,6 +684,14 @@ final class ApiRoutes extends AllDirectives {
                       org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
                           "Allow", allow)));
             })
+        .handle(
+            MalformedRequestContentRejection.class,
+            rejection ->
+                complete(
+                    tooLarge(rejection.getCause())
+                        ? Problems.of(payloadTooLarge().error())
+                        : Problems.of(
+                            LedgerError.invalidRequest("body", "the request body cannot be read"))))
         .handle(
             Rejection.class,
             rejection ->

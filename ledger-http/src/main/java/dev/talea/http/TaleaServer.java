@@ -68,7 +68,7 @@ final class TaleaServer {
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.bind().host(), settings.bind().port())
-              .bind(new ApiRoutes(ledger, tokens).routes())
+              .bind(new ApiRoutes(ledger, tokens, new Admission(settings.maxInflight())).routes())
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       // Drain: stop accepting, then give requests in flight until their commit timeout to finish.
