@@ -27,11 +27,15 @@ import picocli.CommandLine.Spec;
     name = "init",
     mixinStandardHelpOptions = true,
     description = {
-      "Create or migrate the store, generate an API token, and write ./.env.",
+      "Create or migrate the store, generate an API token, and write TALEA_DB_URL,"
+          + " TALEA_API_TOKEN and TALEA_BIND to ./.env (other lines of .env are kept).",
       "",
-      "The store is --db-url, else TALEA_DB_URL (environment, then ./.env), else the embedded",
-      "default sqlite:./talea.db. If ./talea.seed.toml exists, its assets and accounts are created",
-      "(identical ones are left alone). Re-running keeps the existing token; --force makes a new one.",
+      "The store is --db-url, else TALEA_DB_URL (environment, then ./.env), else the embedded"
+          + " default sqlite:./talea.db. If ./talea.seed.toml exists, its assets and accounts are"
+          + " created; identical ones are left alone.",
+      "",
+      "Re-running is safe and keeps the existing token; --force makes a new one. The token is"
+          + " never printed: read it from .env.",
       "",
       "Exit codes: 0 done, 1 the store cannot be opened or migrated, 2 a bad URL or seed file."
     })

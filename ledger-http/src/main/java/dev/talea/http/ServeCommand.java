@@ -15,11 +15,13 @@ import sun.misc.Signal;
     description = {
       "Run the HTTP API.",
       "",
-      "Reads ./.env, then the environment (which wins): TALEA_DB_URL, TALEA_API_TOKEN,",
-      "TALEA_TOKENS_FILE, TALEA_BIND, TALEA_DB_POOL, TALEA_MAX_INFLIGHT, TALEA_WRITE_QUEUE_DEPTH,",
-      "TALEA_WRITE_BATCH_MAX, TALEA_REQUEST_TIMEOUT, TALEA_METRICS_BIND (see application.conf).",
-      "On SIGTERM it stops accepting connections, finishes the requests and group commits in",
-      "flight, and exits 0.",
+      "Reads ./.env, then the environment, which wins: TALEA_DB_URL, TALEA_API_TOKEN,"
+          + " TALEA_TOKENS_FILE, TALEA_BIND, TALEA_DB_POOL, TALEA_MAX_INFLIGHT,"
+          + " TALEA_WRITE_QUEUE_DEPTH, TALEA_WRITE_BATCH_MAX, TALEA_REQUEST_TIMEOUT,"
+          + " TALEA_METRICS_BIND. Their defaults and meanings are in docs/howto-run.md.",
+      "",
+      "On SIGTERM or Ctrl-C it stops accepting connections, finishes the requests and group"
+          + " commits in flight, and exits 0.",
       "",
       "Exit codes: 0 after a clean shutdown, 1 if the store cannot be opened, 2 for a bad setting."
     })

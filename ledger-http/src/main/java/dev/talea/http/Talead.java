@@ -14,8 +14,10 @@ import picocli.CommandLine.Command;
     description = {
       "The talea ledger server: a double-entry ledger for cryptocurrency operations.",
       "",
-      "Settings come from TALEA_* environment variables and ./.env (real variables win).",
-      "Start with `talead init`, then `talead serve`."
+      "Settings come from TALEA_* environment variables and ./.env in the working directory;"
+          + " real variables win. Start with `talead init`, then `talead serve`.",
+      "",
+      "Exit codes: 0 success, 1 the store failed, 2 bad usage or a bad setting."
     },
     subcommands = {InitCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Talead implements Runnable {
@@ -28,7 +30,8 @@ public final class Talead implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine line = new CommandLine(new Talead());
-    line.setExitCodeExceptionMapper(e -> e instanceof SettingsException ? 2 : 1);
+    line.setExitCodeExceptionMapper(
+        e -> e instanceof SettingsException || e instanceof CommandLine.ParameterException ? 2 : 1);
     line.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getErr().println("talead: " + e.getMessage());
