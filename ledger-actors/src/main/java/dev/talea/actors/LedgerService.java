@@ -223,11 +223,12 @@ public final class LedgerService implements LedgerApi {
             })
         .thenCompose(
             checkedDrafts ->
-                AskPattern.<BookRegistry.Command, PostResult>ask(
-                        registry,
-                        replyTo -> new BookRegistry.Post(book, checkedDrafts, replyTo),
-                        settings.requestTimeout(),
-                        system.scheduler())
+                plain(
+                        AskPattern.<BookRegistry.Command, PostResult>ask(
+                            registry,
+                            replyTo -> new BookRegistry.Post(book, checkedDrafts, replyTo),
+                            settings.requestTimeout(),
+                            system.scheduler()))
                     .handle(
                         (result, failure) -> {
                           if (failure != null) {
@@ -376,6 +377,26 @@ public final class LedgerService implements LedgerApi {
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
+
+  /**
+   * The stage as a plain {@link CompletableFuture}, completed on the thread that completes {@code
+   * stage}. Pekko's ask answers with a Scala-backed future whose non-async methods run their
+   * functions on the default asynchronous executor — which, on a machine with two cores, starts a
+   * new thread for every task. Everything downstream of this runs where the answer arrives.
+   */
+  private static <T> CompletableFuture<T> plain(CompletionStage<T> stage) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    stage.whenCompleteAsync(
+        (value, failure) -> {
+          if (failure != null) {
+            result.completeExceptionally(failure);
+          } else {
+            result.complete(value);
+          }
+        },
+        Runnable::run);
+    return result;
+  }
 
   /** Runs argument checks now, turning their exception into a failed stage. */
   private static <T> CompletionStage<T> checked(Supplier<T> check) {
