@@ -60,19 +60,22 @@ record ServerSettings(
     if (requestTimeout.toMillis() < 100 || requestTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
       throw new SettingsException("TALEA_REQUEST_TIMEOUT must be between 100ms and 10m");
     }
-    return new ServerSettings(
-        dbUrl,
-        store,
-        apiToken,
-        tokensFile == null ? null : Path.of(tokensFile),
-        HostPort.parse(string(config, "bind", "TALEA_BIND"), "TALEA_BIND"),
-        integer(config, "db-pool", "TALEA_DB_POOL", 1, 1000),
-        integer(config, "max-inflight", "TALEA_MAX_INFLIGHT", 1, 100_000),
-        integer(config, "write-queue-depth", "TALEA_WRITE_QUEUE_DEPTH", 1, 100_000),
-        integer(config, "write-batch-max", "TALEA_WRITE_BATCH_MAX", 1, 1000),
-        requestTimeout,
-        metrics == null ? null : HostPort.parse(metrics, "TALEA_METRICS_BIND"),
-        config);
+    ServerSettings settings =
+        new ServerSettings(
+            dbUrl,
+            store,
+            apiToken,
+            tokensFile == null ? null : Path.of(tokensFile),
+            HostPort.parse(string(config, "bind", "TALEA_BIND"), "TALEA_BIND"),
+            integer(config, "db-pool", "TALEA_DB_POOL", 1, 1000),
+            integer(config, "max-inflight", "TALEA_MAX_INFLIGHT", 1, 100_000),
+            integer(config, "write-queue-depth", "TALEA_WRITE_QUEUE_DEPTH", 1, 100_000),
+            integer(config, "write-batch-max", "TALEA_WRITE_BATCH_MAX", 1, 1000),
+            requestTimeout,
+            metrics == null ? null : HostPort.parse(metrics, "TALEA_METRICS_BIND"),
+            config);
+    settings.ledgerSettings();
+    return settings;
   }
 
   /** Each variable and the path of {@code application.conf} it sets. */
@@ -128,10 +131,20 @@ record ServerSettings(
   }
 
   LedgerSettings ledgerSettings() {
-    return LedgerSettings.defaults()
-        .withWriteQueueDepth(writeQueueDepth)
-        .withWriteBatchMax(writeBatchMax)
-        .withRequestTimeout(requestTimeout);
+    try {
+      return new LedgerSettings(
+          writeQueueDepth,
+          writeBatchMax,
+          requestTimeout,
+          config.getDuration("talea.books.passivate-after"),
+          config.getDuration("talea.books.restart-min-backoff"),
+          config.getDuration("talea.books.restart-max-backoff"),
+          config.getInt("talea.subscriptions.subscriber-buffer"),
+          config.getInt("talea.subscriptions.catch-up-page"),
+          config.getInt("talea.subscriptions.feed-buffer"));
+    } catch (ConfigException | IllegalArgumentException e) {
+      throw new SettingsException("talea.books / talea.subscriptions: " + e.getMessage());
+    }
   }
 
   private static String string(Config config, String key, String variable) {
