@@ -57,7 +57,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (store, token, {@code .env}, seed file, schema from a newer version), {@code serve} (refusals
  * with exit code and message, the bind address, draining on SIGTERM) and the help texts.
  */
-class TaleadCommandTest {
+class TaleadCommandIT {
 
   private static final Path JAR = Path.of("target", "talead.jar");
   private static final Path SEED_EXAMPLE = Path.of("..", "talea.seed.example.toml");
