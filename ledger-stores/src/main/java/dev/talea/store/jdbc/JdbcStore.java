@@ -38,6 +38,7 @@ import dev.talea.store.commit.BookSnapshot;
 import dev.talea.store.commit.ChainVerifier;
 import dev.talea.store.commit.GroupCommit;
 import dev.talea.store.commit.GroupCommitPlanner;
+import dev.talea.store.commit.Registrations;
 import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -123,16 +124,7 @@ final class JdbcStore implements Store {
                 new Asset(spec.code(), spec.decimals(), spec.name(), now), true);
           }
           Asset existing = selectAsset(connection, spec.code()).orElseThrow();
-          if (existing.decimals() != spec.decimals()) {
-            throw LedgerError.conflict(
-                    "decimals",
-                    "asset "
-                        + spec.code()
-                        + " is registered with "
-                        + existing.decimals()
-                        + " decimals")
-                .toException();
-          }
+          Registrations.requireCompatible(existing, spec);
           if (!Objects.equals(existing.name(), spec.name())) {
             try (PreparedStatement update =
                 connection.prepareStatement("UPDATE assets SET name = ? WHERE code = ?")) {
@@ -246,23 +238,7 @@ final class JdbcStore implements Store {
                 true);
           }
           Account existing = selectAccount(connection, book, account).orElseThrow();
-          if (existing.kind() != spec.kind()) {
-            throw LedgerError.conflict(
-                    "kind",
-                    "account " + account + " exists with kind " + existing.kind().wireName())
-                .toException();
-          }
-          if (!Objects.equals(existing.minBalance(), spec.minBalance())) {
-            throw LedgerError.conflict(
-                    "min_balance",
-                    "account "
-                        + account
-                        + " exists with min_balance "
-                        + (existing.minBalance() == null
-                            ? "null"
-                            : existing.minBalance().normalized()))
-                .toException();
-          }
+          Registrations.requireCompatible(account, existing.kind(), existing.minBalance(), spec);
           if (!existing.metadata().equals(spec.metadata())) {
             try (PreparedStatement update =
                 connection.prepareStatement(

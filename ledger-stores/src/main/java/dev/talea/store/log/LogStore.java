@@ -34,6 +34,7 @@ import dev.talea.store.commit.BookSnapshot;
 import dev.talea.store.commit.ChainVerifier;
 import dev.talea.store.commit.GroupCommit;
 import dev.talea.store.commit.GroupCommitPlanner;
+import dev.talea.store.commit.Registrations;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -179,16 +180,7 @@ final class LogStore implements Store {
     synchronized (registry) {
       Asset existing = assets.get(spec.code());
       if (existing != null) {
-        if (existing.decimals() != spec.decimals()) {
-          throw LedgerError.conflict(
-                  "decimals",
-                  "asset "
-                      + spec.code()
-                      + " is registered with "
-                      + existing.decimals()
-                      + " decimals")
-              .toException();
-        }
+        Registrations.requireCompatible(existing, spec);
         if (Objects.equals(existing.name(), spec.name())) {
           return new Registration<>(existing, false);
         }
@@ -270,20 +262,7 @@ final class LogStore implements Store {
                 book, account, spec.kind(), spec.minBalance(), spec.metadata(), now, List.of()),
             true);
       }
-      if (current.kind() != spec.kind()) {
-        throw LedgerError.conflict(
-                "kind", "account " + account + " exists with kind " + current.kind().wireName())
-            .toException();
-      }
-      if (!Objects.equals(current.minBalance(), spec.minBalance())) {
-        throw LedgerError.conflict(
-                "min_balance",
-                "account "
-                    + account
-                    + " exists with min_balance "
-                    + (current.minBalance() == null ? "null" : current.minBalance().normalized()))
-            .toException();
-      }
+      Registrations.requireCompatible(account, current.kind(), current.minBalance(), spec);
       if (!current.metadata().equals(spec.metadata())) {
         appendDurably(
             List.of(
