@@ -104,6 +104,7 @@ public final class BookActor {
   private final Executor blocking;
   private final CommitFeed feed;
   private final LedgerSettings settings;
+  private final LedgerMetrics metrics;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
 
@@ -119,6 +120,7 @@ public final class BookActor {
       Executor blocking,
       CommitFeed feed,
       LedgerSettings settings,
+      LedgerMetrics metrics,
       ActorContext<Command> context,
       TimerScheduler<Command> timers) {
     this.book = book;
@@ -127,6 +129,7 @@ public final class BookActor {
     this.blocking = blocking;
     this.feed = feed;
     this.settings = settings;
+    this.metrics = metrics;
     this.context = context;
     this.timers = timers;
   }
@@ -137,15 +140,16 @@ public final class BookActor {
       Store store,
       Executor blocking,
       CommitFeed feed,
-      LedgerSettings settings) {
+      LedgerSettings settings,
+      LedgerMetrics metrics) {
     return Behaviors.supervise(
             Behaviors.<Command>setup(
                 context ->
                     Behaviors.withTimers(
                         timers ->
                             new BookActor(
-                                    book, registry, store, blocking, feed, settings, context,
-                                    timers)
+                                    book, registry, store, blocking, feed, settings, metrics,
+                                    context, timers)
                                 .idle())))
         .onFailure(
             StoreFailure.class,
@@ -195,6 +199,7 @@ public final class BookActor {
       post.replyTo().tell(new PostResult.Refused(LedgerError.bookOverloaded(book)));
     } else {
       waiting.add(new Pending(post));
+      metrics.queueDepth(book, waiting.size());
     }
     return Behaviors.same();
   }
@@ -226,12 +231,20 @@ public final class BookActor {
       return stopRequested ? Behaviors.stopped() : idle();
     }
     inFlight = slices;
+    metrics.queueDepth(book, waiting.size());
     List<TransactionDraft> drafts = new ArrayList<>();
     for (Slice slice : slices) {
       drafts.addAll(slice.pending().post.drafts().subList(slice.from(), slice.to()));
     }
     context.pipeToSelf(
-        CompletableFuture.supplyAsync(() -> store.commitBatch(book, drafts), blocking),
+        CompletableFuture.supplyAsync(
+            () -> {
+              long start = System.nanoTime();
+              List<PostOutcome> outcomes = store.commitBatch(book, drafts);
+              metrics.groupCommitted(book, drafts.size(), System.nanoTime() - start);
+              return outcomes;
+            },
+            blocking),
         (outcomes, failure) ->
             failure == null ? new CommitDone(outcomes) : new CommitFailed(unwrap(failure)));
     return committing();
@@ -301,6 +314,8 @@ public final class BookActor {
     waiting.clear();
     chunked = null;
     inFlight = List.of();
+    metrics.groupFailed(book);
+    metrics.queueDepth(book, 0);
     throw new StoreFailure(book, cause);
   }
 

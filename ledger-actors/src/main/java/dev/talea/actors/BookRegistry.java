@@ -66,6 +66,7 @@ public final class BookRegistry {
   private final Executor blocking;
   private final CommitFeed feed;
   private final LedgerSettings settings;
+  private final LedgerMetrics metrics;
   private final Map<String, Entry> books = new HashMap<>();
 
   private BookRegistry(
@@ -73,16 +74,22 @@ public final class BookRegistry {
       Store store,
       Executor blocking,
       CommitFeed feed,
-      LedgerSettings settings) {
+      LedgerSettings settings,
+      LedgerMetrics metrics) {
     this.context = context;
     this.store = store;
     this.blocking = blocking;
     this.feed = feed;
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   public static Behavior<Command> create(
-      Store store, Executor blocking, CommitFeed feed, LedgerSettings settings) {
+      Store store,
+      Executor blocking,
+      CommitFeed feed,
+      LedgerSettings settings,
+      LedgerMetrics metrics) {
     return Behaviors.setup(
         context -> {
           ActorRef<Dropped> dropped =
@@ -97,7 +104,7 @@ public final class BookRegistry {
               .getSystem()
               .eventStream()
               .tell(new EventStream.Subscribe<>(DeadLetter.class, deadLetters));
-          return new BookRegistry(context, store, blocking, feed, settings).behavior();
+          return new BookRegistry(context, store, blocking, feed, settings, metrics).behavior();
         });
   }
 
@@ -132,7 +139,8 @@ public final class BookRegistry {
   private Entry start(String book) {
     ActorRef<BookActor.Command> actor =
         context.spawn(
-            BookActor.create(book, context.getSelf(), store, blocking, feed, settings), book);
+            BookActor.create(book, context.getSelf(), store, blocking, feed, settings, metrics),
+            book);
     context.watchWith(actor, new Terminated(book, actor));
     Entry entry = new Entry(actor);
     books.put(book, entry);

@@ -89,12 +89,18 @@ public final class LedgerService implements LedgerApi {
 
   /** Starts the book registry in {@code system} and returns the service over {@code store}. */
   public static LedgerService start(ActorSystem<?> system, Store store, LedgerSettings settings) {
+    return start(system, store, settings, LedgerMetrics.NONE);
+  }
+
+  /** As {@link #start(ActorSystem, Store, LedgerSettings)}, reporting to {@code metrics}. */
+  public static LedgerService start(
+      ActorSystem<?> system, Store store, LedgerSettings settings, LedgerMetrics metrics) {
     Executor blocking =
         system.dispatchers().lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER));
     CommitFeed feed = new CommitFeed(store, blocking, Materializer.matFromSystem(system), settings);
     ActorRef<BookRegistry.Command> registry =
         system.systemActorOf(
-            BookRegistry.create(store, blocking, feed, settings), "books", Props.empty());
+            BookRegistry.create(store, blocking, feed, settings, metrics), "books", Props.empty());
     return new LedgerService(system, store, settings, blocking, feed, registry);
   }
 

@@ -1,7 +1,6 @@
 package dev.talea.http;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The server's global bound on requests in flight ({@code TALEA_MAX_INFLIGHT}). A request is
@@ -18,7 +17,6 @@ final class Admission {
 
   private final int limit;
   private final AtomicInteger inFlight = new AtomicInteger();
-  private final LongAdder shed = new LongAdder();
 
   Admission(int limit) {
     if (limit < 1) {
@@ -32,7 +30,6 @@ final class Admission {
     while (true) {
       int current = inFlight.get();
       if (current >= limit) {
-        shed.increment();
         return false;
       }
       if (inFlight.compareAndSet(current, current + 1)) {
@@ -51,10 +48,5 @@ final class Admission {
 
   int limit() {
     return limit;
-  }
-
-  /** Requests refused so far. */
-  long shed() {
-    return shed.sum();
   }
 }

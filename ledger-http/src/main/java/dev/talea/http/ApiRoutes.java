@@ -15,10 +15,12 @@ import dev.talea.protocol.TransactionDraft;
 import dev.talea.protocol.json.Json;
 import dev.talea.protocol.json.WireReader;
 import dev.talea.protocol.json.WireWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -26,11 +28,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -45,6 +50,7 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -62,12 +68,21 @@ final class ApiRoutes extends AllDirectives {
   private final LedgerService ledger;
   private final Tokens tokens;
   private final Admission admission;
+  private final ServerMetrics metrics;
+  private final Duration keepalive;
   private final HttpHeader backendHeader;
 
-  ApiRoutes(LedgerService ledger, Tokens tokens, Admission admission) {
+  ApiRoutes(
+      LedgerService ledger,
+      Tokens tokens,
+      Admission admission,
+      ServerMetrics metrics,
+      Duration keepalive) {
     this.ledger = ledger;
     this.tokens = tokens;
     this.admission = admission;
+    this.metrics = metrics;
+    this.keepalive = keepalive;
     this.backendHeader = ServerIdentity.backendHeader();
   }
 
@@ -75,17 +90,37 @@ final class ApiRoutes extends AllDirectives {
     return respondWithDefaultHeader(
         backendHeader,
         () ->
-            handleExceptions(
-                exceptionHandler(),
+            measured(
                 () ->
-                    handleRejections(
-                        rejectionHandler(),
+                    handleExceptions(
+                        exceptionHandler(),
                         () ->
-                            admitted(
+                            handleRejections(
+                                rejectionHandler(),
                                 () ->
-                                    concat(
-                                        path("health", () -> get(this::health)),
-                                        pathPrefix("v1", () -> authenticated(this::v1)))))));
+                                    admitted(
+                                        () ->
+                                            concat(
+                                                path("health", () -> get(this::health)),
+                                                pathPrefix(
+                                                    "v1", () -> authenticated(this::v1))))))));
+  }
+
+  /** Counts every answer by method, route template and status, and times it. */
+  private Route measured(Supplier<Route> inner) {
+    return extractRequest(
+        request -> {
+          long start = System.nanoTime();
+          String method = request.method().name();
+          String route = RouteTemplate.of(request.getUri().path());
+          return mapResponse(
+              response -> {
+                metrics.requestCompleted(
+                    method, route, response.status().intValue(), System.nanoTime() - start);
+                return response;
+              },
+              inner);
+        });
   }
 
   /**
@@ -98,6 +133,7 @@ final class ApiRoutes extends AllDirectives {
     return extractRequestContext(
         request -> {
           if (!admission.tryAcquire()) {
+            metrics.shed();
             return problem(
                 LedgerError.of(
                     ErrorCode.OVERLOADED,
@@ -165,7 +201,8 @@ final class ApiRoutes extends AllDirectives {
                                 get(() -> listTransactions(principal, book)))),
                     path("batch", () -> post(() -> postBatch(principal, book))))),
         path("trial-balance", () -> get(() -> trialBalance(principal, book))),
-        path("verify", () -> get(() -> verify(principal, book))));
+        path("verify", () -> get(() -> verify(principal, book))),
+        path("events", () -> get(() -> events(principal, book))));
   }
 
   // ---- operations -----------------------------------------------------------------------------
@@ -479,6 +516,86 @@ final class ApiRoutes extends AllDirectives {
                 () ->
                     respond(
                         ledger.verifyAsync(book), result -> ok(WireWriter.verifyResult(result)))));
+  }
+
+  // ---- live tail ------------------------------------------------------------------------------
+
+  private static final MediaType.WithFixedCharset EVENT_STREAM = MediaTypes.TEXT_EVENT_STREAM;
+  private static final ByteString KEEPALIVE = ByteString.fromString(": keepalive\n\n");
+
+  /**
+   * Server-sent events: every commit with {@code seq >= from_seq} (or after {@code Last-Event-ID},
+   * which wins), catch-up then live, as {@code id: <seq> / event: commit / data: <transaction>},
+   * and a {@code : keepalive} comment whenever nothing else was sent for a while. A subscriber that
+   * falls too far behind is disconnected and resumes with {@code Last-Event-ID}.
+   */
+  private Route events(Principal principal, String book) {
+    return readable(
+        principal,
+        book,
+        () ->
+            query(
+                Set.of("from_seq"),
+                params ->
+                    optionalHeaderValueByName(
+                        "Last-Event-ID",
+                        lastEventId ->
+                            guard(
+                                () -> {
+                                  OptionalLong from = startingSeq(params, lastEventId);
+                                  return respond(
+                                      ledger.getBookAsync(book), head -> eventStream(book, from));
+                                }))));
+  }
+
+  private static OptionalLong startingSeq(
+      Map<String, String> params, java.util.Optional<String> lastEventId) {
+    if (lastEventId.isPresent()) {
+      String text = lastEventId.get().trim();
+      if (!text.matches("[0-9]{1,18}")) {
+        throw LedgerError.invalidRequest(
+                "Last-Event-ID", "Last-Event-ID must be the seq of the last event received")
+            .toException();
+      }
+      return OptionalLong.of(Long.parseLong(text) + 1);
+    }
+    String fromSeq = params.get("from_seq");
+    if (fromSeq == null) {
+      return OptionalLong.empty();
+    }
+    if (!fromSeq.matches("[0-9]{1,18}")) {
+      throw LedgerError.invalidRequest("from_seq", "from_seq must be an integer >= 0")
+          .toException();
+    }
+    return OptionalLong.of(Long.parseLong(fromSeq));
+  }
+
+  private HttpResponse eventStream(String book, OptionalLong from) {
+    Source<ByteString, NotUsed> events =
+        ledger
+            .commits(book, from)
+            .map(
+                tx ->
+                    ByteString.fromString("id: " + tx.seq() + "\nevent: commit\ndata: ")
+                        .concat(
+                            ByteString.fromArrayUnsafe(Json.toBytes(WireWriter.transaction(tx))))
+                        .concat(ByteString.fromString("\n\n")))
+            .keepAlive(keepalive, () -> KEEPALIVE)
+            .watchTermination(
+                (notUsed, done) -> {
+                  metrics.subscribers(1);
+                  done.whenComplete((ignored, failure) -> metrics.subscribers(-1));
+                  return NotUsed.notUsed();
+                });
+    return HttpResponse.create()
+        .withStatus(StatusCodes.OK)
+        .withHeaders(
+            List.of(
+                org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+                    "Cache-Control", "no-cache"),
+                org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+                    "X-Accel-Buffering", "no")))
+        .withEntity(HttpEntities.createChunked(EVENT_STREAM.toContentType(), events));
   }
 
   // ---- authentication and scope ---------------------------------------------------------------

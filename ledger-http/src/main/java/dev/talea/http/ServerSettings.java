@@ -75,6 +75,7 @@ record ServerSettings(
             metrics == null ? null : HostPort.parse(metrics, "TALEA_METRICS_BIND"),
             config);
     settings.ledgerSettings();
+    settings.keepalive();
     return settings;
   }
 
@@ -124,6 +125,17 @@ record ServerSettings(
   /** The accepted bearer tokens; a bad token or tokens file fails with a message naming it. */
   Tokens tokens() {
     return Tokens.load(apiToken, tokensFile);
+  }
+
+  /** How often a quiet live tail gets a keepalive comment (at most 15 s, per the contract). */
+  Duration keepalive() {
+    Duration keepalive = config.getDuration("talea.subscriptions.keepalive");
+    if (keepalive.isZero()
+        || keepalive.isNegative()
+        || keepalive.compareTo(Duration.ofSeconds(15)) > 0) {
+      throw new SettingsException("talea.subscriptions.keepalive must be between 1ms and 15s");
+    }
+    return keepalive;
   }
 
   StoreSettings storeSettings() {

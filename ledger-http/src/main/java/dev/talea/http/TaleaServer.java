@@ -61,36 +61,53 @@ final class TaleaServer {
     }
     Store store = Stores.open(settings.store(), settings.storeSettings());
     ActorSystem<Void> system = null;
+    ServerMetrics metrics = ServerMetrics.none();
     try {
       ServerIdentity.setBackend(store.backend());
+      Admission admission = new Admission(settings.maxInflight());
+      if (settings.metricsBind() != null) {
+        metrics =
+            KamonMetrics.start(
+                settings.config(), settings.metricsBind(), store.backend(), admission);
+      }
       system = ActorSystem.create(Behaviors.empty(), "talead", settings.config());
-      LedgerService ledger = LedgerService.start(system, store, settings.ledgerSettings());
+      LedgerService ledger = LedgerService.start(system, store, settings.ledgerSettings(), metrics);
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.bind().host(), settings.bind().port())
-              .bind(new ApiRoutes(ledger, tokens, new Admission(settings.maxInflight())).routes())
+              .bind(
+                  new ApiRoutes(ledger, tokens, admission, metrics, settings.keepalive()).routes())
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       // Drain: stop accepting, then give requests in flight until their commit timeout to finish.
       binding.addToCoordinatedShutdown(settings.requestTimeout().plusSeconds(5), system);
-      CompletionStage<Void> closed = system.getWhenTerminated().thenRun(store::close);
+      ServerMetrics started = metrics;
+      CompletionStage<Void> closed =
+          system
+              .getWhenTerminated()
+              .thenRun(
+                  () -> {
+                    store.close();
+                    started.close();
+                  });
       return new TaleaServer(settings, store, system, ledger, binding, closed);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      stopQuietly(system, store);
+      stopQuietly(system, store, metrics);
       throw new IllegalStateException("interrupted while starting", e);
     } catch (ExecutionException | TimeoutException e) {
-      stopQuietly(system, store);
+      stopQuietly(system, store, metrics);
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new SettingsException(
           "cannot listen on TALEA_BIND=" + settings.bind() + ": " + cause.getMessage(), cause);
     } catch (RuntimeException e) {
-      stopQuietly(system, store);
+      stopQuietly(system, store, metrics);
       throw e;
     }
   }
 
-  private static void stopQuietly(ActorSystem<Void> system, Store store) {
+  private static void stopQuietly(ActorSystem<Void> system, Store store, ServerMetrics metrics) {
+    metrics.close();
     if (system != null) {
       system.terminate();
       try {

@@ -1,0 +1,72 @@
+package dev.talea.http;
+
+/**
+ * The route template of a request path, for metrics labels: {@code /v1/books/{book}/transactions}
+ * rather than the raw path, so a label's values are bounded by the API, not by the names in it.
+ * Paths that are no route of the API are all {@code unmatched}.
+ */
+final class RouteTemplate {
+
+  static final String UNMATCHED = "unmatched";
+
+  private RouteTemplate() {}
+
+  static String of(String path) {
+    String[] s = path.startsWith("/") ? path.substring(1).split("/", -1) : path.split("/", -1);
+    if (s.length == 1 && s[0].equals("health")) {
+      return "/health";
+    }
+    if (s.length < 2 || !s[0].equals("v1")) {
+      return UNMATCHED;
+    }
+    switch (s[1]) {
+      case "assets":
+        return s.length == 2 ? "/v1/assets" : s.length == 3 ? "/v1/assets/{code}" : UNMATCHED;
+      case "transactions":
+        return s.length == 3 ? "/v1/transactions/{tx_id}" : UNMATCHED;
+      case "books":
+        return books(s);
+      default:
+        return UNMATCHED;
+    }
+  }
+
+  private static String books(String[] s) {
+    if (s.length == 2) {
+      return "/v1/books";
+    }
+    if (s.length == 4) {
+      switch (s[3]) {
+        case "accounts":
+          return "/v1/books/{book}/accounts";
+        case "transactions":
+          return "/v1/books/{book}/transactions";
+        case "trial-balance":
+          return "/v1/books/{book}/trial-balance";
+        case "verify":
+          return "/v1/books/{book}/verify";
+        case "events":
+          return "/v1/books/{book}/events";
+        default:
+          return UNMATCHED;
+      }
+    }
+    if (s.length == 5 && s[3].equals("accounts")) {
+      return "/v1/books/{book}/accounts/{account}";
+    }
+    if (s.length == 5 && s[3].equals("transactions") && s[4].equals("batch")) {
+      return "/v1/books/{book}/transactions/batch";
+    }
+    if (s.length == 6 && s[3].equals("accounts")) {
+      switch (s[5]) {
+        case "postings":
+          return "/v1/books/{book}/accounts/{account}/postings";
+        case "balances":
+          return "/v1/books/{book}/accounts/{account}/balances";
+        default:
+          return UNMATCHED;
+      }
+    }
+    return UNMATCHED;
+  }
+}
