@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
           + " TALEA_API_TOKEN and TALEA_BIND to ./.env (other lines of .env are kept).",
       "",
       "The store is --db-url, else TALEA_DB_URL (environment, then ./.env), else the embedded"
-          + " default sqlite:./talea.db. If ./talea.seed.toml exists, its assets and accounts are"
-          + " created; identical ones are left alone.",
+          + " default sqlite:./talea.db. If ./talea.seed.toml exists (or --seed names a file), its"
+          + " assets and accounts are created; identical ones are left alone.",
       "",
       "Re-running is safe and keeps the existing token; --force makes a new one. The token is"
           + " never printed: read it from .env.",
@@ -53,6 +53,12 @@ final class InitCommand implements Callable<Integer> {
 
   @Option(names = "--force", description = "Generate a new token even if .env already has one.")
   private boolean force;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "FILE",
+      description = "Apply this seed file instead of ./talea.seed.toml (it must exist).")
+  private Path seedFile;
 
   @Spec private CommandSpec spec;
 
@@ -86,7 +92,11 @@ final class InitCommand implements Callable<Integer> {
     }
     String backend;
     SeedFile.Applied seeded = null;
-    Path seed = directory.resolve("talea.seed.toml");
+    Path seed =
+        seedFile != null ? directory.resolve(seedFile) : directory.resolve("talea.seed.toml");
+    if (seedFile != null && !Files.isRegularFile(seed)) {
+      throw new SettingsException("--seed: " + seed + " does not exist");
+    }
     try (Store store = Stores.open(storeUrl, StoreSettings.defaults())) {
       backend = store.backend();
       if (Files.isRegularFile(seed)) {
