@@ -8,15 +8,14 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.OverflowStrategy;
-import org.apache.pekko.stream.javadsl.BroadcastHub;
-import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -24,10 +23,12 @@ import org.apache.pekko.stream.javadsl.Source;
  * Fans a book's commits out to its subscribers.
  *
  * <p>Each book with subscribers has a hub: a bounded queue that the book's actor offers each new
- * commit to, in seq order, feeding a {@code BroadcastHub} that every subscriber attaches to (plus
- * one consumer that drains it, so a book with no subscribers never holds its actor back). The
- * actor's offer never blocks: if the hub is congested the commit is not queued, and subscribers
- * find it missing by its seq and read it from the store instead.
+ * commit to, in seq order, drained by a small stream that hands each commit to every subscriber's
+ * own bounded queue. The actor's offer never blocks: if the hub is congested the commit is not
+ * queued, and subscribers find it missing by its seq and read it from the store instead. A
+ * subscriber joins its book's hub synchronously, before its last store read (a {@code
+ * BroadcastHub}'s consumers register asynchronously, which left a window in which a commit could
+ * reach the hub but not the new subscriber), so every commit published after that read reaches it.
  *
  * <p>A subscription reads from the store first — pages of commits from its starting seq until it
  * has caught up — and only then attaches to the hub, reads the store once more for commits that
@@ -46,7 +47,11 @@ public final class CommitFeed {
   private final LedgerSettings settings;
   private final Map<String, Hub> hubs = new ConcurrentHashMap<>();
 
-  private record Hub(BoundedSourceQueue<Transaction> queue, Source<Transaction, NotUsed> source) {}
+  /**
+   * A book's live commits: the actor offers to {@code input}; each subscriber has its own queue.
+   */
+  private record Hub(
+      BoundedSourceQueue<Transaction> input, List<BoundedSourceQueue<Transaction>> subscribers) {}
 
   public CommitFeed(
       Store store, Executor blocking, Materializer materializer, LedgerSettings settings) {
@@ -65,7 +70,7 @@ public final class CommitFeed {
     if (hub != null) {
       // If the hub is congested the offer is dropped: subscribers find the seq missing and read it
       // from the store.
-      hub.queue().offer(commit);
+      hub.input().offer(commit);
     }
   }
 
@@ -98,23 +103,40 @@ public final class CommitFeed {
   /** Attaches to the book's hub now, buffering live commits until they are consumed. */
   private Source<Transaction, NotUsed> attach(String book) {
     Hub hub = hubs.computeIfAbsent(book, this::newHub);
-    Pair<NotUsed, Source<Transaction, NotUsed>> attached =
-        hub.source()
-            .buffer(settings.subscriberBuffer(), OverflowStrategy.fail())
-            .mapError(
-                org.apache.pekko.stream.BufferOverflowException.class,
-                e -> new SlowSubscriberException(book, settings.subscriberBuffer()))
-            .preMaterialize(materializer);
-    return attached.second();
+    Pair<BoundedSourceQueue<Transaction>, Source<Transaction, NotUsed>> subscriber =
+        Source.<Transaction>queue(settings.subscriberBuffer()).preMaterialize(materializer);
+    BoundedSourceQueue<Transaction> queue = subscriber.first();
+    hub.subscribers().add(queue);
+    return subscriber
+        .second()
+        .watchTermination(
+            (notUsed, done) -> {
+              done.whenComplete((ignored, failure) -> hub.subscribers().remove(queue));
+              return NotUsed.notUsed();
+            });
   }
 
   private Hub newHub(String book) {
-    Pair<BoundedSourceQueue<Transaction>, Source<Transaction, NotUsed>> hub =
+    List<BoundedSourceQueue<Transaction>> subscribers = new CopyOnWriteArrayList<>();
+    BoundedSourceQueue<Transaction> input =
         Source.<Transaction>queue(settings.feedBuffer())
-            .toMat(BroadcastHub.of(Transaction.class, 256), Keep.both())
+            .to(Sink.foreach(commit -> distribute(book, subscribers, commit)))
             .run(materializer);
-    hub.second().runWith(Sink.ignore(), materializer);
-    return new Hub(hub.first(), hub.second());
+    return new Hub(input, subscribers);
+  }
+
+  /** Hands a commit to every subscriber; one whose queue is full has fallen too far behind. */
+  private void distribute(
+      String book, List<BoundedSourceQueue<Transaction>> subscribers, Transaction commit) {
+    for (BoundedSourceQueue<Transaction> subscriber : subscribers) {
+      QueueOfferResult result = subscriber.offer(commit);
+      if (result == QueueOfferResult.dropped()) {
+        subscribers.remove(subscriber);
+        subscriber.fail(new SlowSubscriberException(book, settings.subscriberBuffer()));
+      } else if (result != QueueOfferResult.enqueued()) {
+        subscribers.remove(subscriber);
+      }
+    }
   }
 
   /**

@@ -358,6 +358,8 @@ public final class LedgerService implements LedgerApi {
 
   @Override
   public Flow.Publisher<Transaction> subscribe(String book, OptionalLong fromSeq) {
+    Names.requireBook(book, "book");
+    Objects.requireNonNull(fromSeq, "fromSeq");
     Source<Transaction, NotUsed> commits = commits(book, fromSeq);
     return subscriber ->
         commits

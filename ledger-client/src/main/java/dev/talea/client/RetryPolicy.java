@@ -53,8 +53,8 @@ public record RetryPolicy(
   }
 
   /**
-   * The delay before try number {@code attempt + 1}: full jitter over the exponential backoff, but
-   * at least {@code retryAfter}.
+   * The delay before try number {@code attempt + 1}: full jitter over the exponential backoff,
+   * added to {@code retryAfter} when the server sent one.
    */
   Duration delay(int attempt, Duration retryAfter) {
     long cap = maxBackoff.toMillis();
@@ -62,6 +62,6 @@ public record RetryPolicy(
     long ceiling = Math.max(0, Math.min(cap, exponential < 0 ? cap : exponential));
     long jittered = ceiling == 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
     long floor = retryAfter == null ? 0 : retryAfter.toMillis();
-    return Duration.ofMillis(Math.max(jittered, floor));
+    return Duration.ofMillis(floor + jittered);
   }
 }
