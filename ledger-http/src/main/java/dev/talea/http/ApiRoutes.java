@@ -3,6 +3,7 @@ package dev.talea.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.talea.actors.CommitFeed;
 import dev.talea.actors.LedgerService;
 import dev.talea.protocol.ErrorCode;
 import dev.talea.protocol.LedgerError;
@@ -50,8 +51,11 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP API of contract v1, over {@link LedgerService}. Every route checks, in this order: the
@@ -60,6 +64,8 @@ import org.apache.pekko.util.ByteString;
  * X-Talea-Backend}; every error is a problem document ({@link Problems}).
  */
 final class ApiRoutes extends AllDirectives {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
 
   static final long MAX_BODY_BYTES = 1024 * 1024;
 
@@ -581,6 +587,10 @@ final class ApiRoutes extends AllDirectives {
                             ByteString.fromArrayUnsafe(Json.toBytes(WireWriter.transaction(tx))))
                         .concat(ByteString.fromString("\n\n")))
             .keepAlive(keepalive, () -> KEEPALIVE)
+            .recover(
+                new PFBuilder<Throwable, ByteString>()
+                    .matchAny(failure -> endOfStream(book, failure))
+                    .build())
             .watchTermination(
                 (notUsed, done) -> {
                   metrics.subscribers(1);
@@ -596,6 +606,24 @@ final class ApiRoutes extends AllDirectives {
                 org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
                     "X-Accel-Buffering", "no")))
         .withEntity(HttpEntities.createChunked(EVENT_STREAM.toContentType(), events));
+  }
+
+  /**
+   * Ends a live tail that cannot go on — a subscriber that fell too far behind, a store that became
+   * unreachable — with a last comment saying why, and a clean end of the response: the client
+   * reconnects with {@code Last-Event-ID} and loses nothing.
+   */
+  private static ByteString endOfStream(String book, Throwable failure) {
+    boolean slow = failure instanceof CommitFeed.SlowSubscriberException;
+    if (slow) {
+      LOG.info("live tail of book {} disconnected: {}", book, failure.getMessage());
+    } else {
+      LOG.warn("live tail of book {} ended by a failure: {}", book, failure.toString());
+    }
+    return ByteString.fromString(
+        ": disconnected ("
+            + (slow ? "too slow" : "server unavailable")
+            + "); reconnect with Last-Event-ID\n\n");
   }
 
   // ---- authentication and scope ---------------------------------------------------------------

@@ -15,6 +15,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.Materializer;
 
 /**
  * A running talead: the store, the actor system with the ledger, and the HTTP listener. Shutting
@@ -29,6 +30,7 @@ final class TaleaServer {
   private final LedgerService ledger;
   private final ServerBinding binding;
   private final CompletionStage<Void> closed;
+  private final Admission admission;
 
   private TaleaServer(
       ServerSettings settings,
@@ -36,13 +38,15 @@ final class TaleaServer {
       ActorSystem<Void> system,
       LedgerService ledger,
       ServerBinding binding,
-      CompletionStage<Void> closed) {
+      CompletionStage<Void> closed,
+      Admission admission) {
     this.settings = settings;
     this.store = store;
     this.system = system;
     this.ledger = ledger;
     this.binding = binding;
     this.closed = closed;
+    this.admission = admission;
   }
 
   /**
@@ -64,13 +68,14 @@ final class TaleaServer {
     ServerMetrics metrics = ServerMetrics.none();
     try {
       ServerIdentity.setBackend(store.backend());
-      Admission admission = new Admission(settings.maxInflight());
+      system = ActorSystem.create(Behaviors.empty(), "talead", settings.config());
+      Admission admission =
+          Admission.start(settings.maxInflight(), Materializer.matFromSystem(system));
       if (settings.metricsBind() != null) {
         metrics =
             KamonMetrics.start(
                 settings.config(), settings.metricsBind(), store.backend(), admission);
       }
-      system = ActorSystem.create(Behaviors.empty(), "talead", settings.config());
       LedgerService ledger = LedgerService.start(system, store, settings.ledgerSettings(), metrics);
       ServerBinding binding =
           Http.get(system)
@@ -90,7 +95,7 @@ final class TaleaServer {
                     store.close();
                     started.close();
                   });
-      return new TaleaServer(settings, store, system, ledger, binding, closed);
+      return new TaleaServer(settings, store, system, ledger, binding, closed, admission);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       stopQuietly(system, store, metrics);
@@ -117,6 +122,11 @@ final class TaleaServer {
       }
     }
     store.close();
+  }
+
+  /** Requests holding an admission slot now. */
+  int requestsInFlight() {
+    return admission.inFlight();
   }
 
   InetSocketAddress address() {

@@ -101,7 +101,8 @@ public interface LedgerApi {
    * The book's commits in seq order: first every commit with {@code seq >= fromSeq} from the store,
    * then live commits, with no gap and no duplicate. With an empty {@code fromSeq}, only commits
    * made after the subscription starts. Each call to {@link Flow.Publisher#subscribe} starts its
-   * own stream.
+   * own stream. A malformed book name is refused at once, with {@code invalid_request}; an unknown
+   * book fails the stream with {@code not_found}.
    */
   Flow.Publisher<Transaction> subscribe(String book, OptionalLong fromSeq);
 

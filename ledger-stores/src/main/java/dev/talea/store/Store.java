@@ -153,6 +153,15 @@ public interface Store extends AutoCloseable {
    */
   VerifyResult verify(String book);
 
+  /**
+   * Starts delivering notices of commits that other processes make in this store, until the
+   * returned handle is closed. Stores that only one process can write (SQLite as talea uses it, the
+   * append log) have nothing to deliver; the Postgres store listens on one dedicated connection.
+   */
+  default AutoCloseable listen(CommitNotices notices) {
+    return () -> {};
+  }
+
   /** Releases connections, files and locks. */
   @Override
   void close();

@@ -20,7 +20,11 @@ import java.util.function.Supplier;
  *     Postgres, the system clock on the embedded stores. Tests fix it to reproduce a chain exactly.
  */
 public record StoreSettings(
-    int poolSize, Duration connectionTimeout, Supplier<UUID> txIds, Clock clock) {
+    int poolSize,
+    Duration connectionTimeout,
+    Supplier<UUID> txIds,
+    Clock clock,
+    StoreUrl.Postgres listenUrl) {
 
   public static final int DEFAULT_POOL_SIZE = 10;
   public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
@@ -38,22 +42,27 @@ public record StoreSettings(
   }
 
   public static StoreSettings defaults() {
-    return new StoreSettings(DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT, TxIds::newId, null);
+    return new StoreSettings(
+        DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT, TxIds::newId, null, null);
   }
 
   public StoreSettings withPoolSize(int value) {
-    return new StoreSettings(value, connectionTimeout, txIds, clock);
+    return new StoreSettings(value, connectionTimeout, txIds, clock, listenUrl);
   }
 
   public StoreSettings withConnectionTimeout(Duration value) {
-    return new StoreSettings(poolSize, value, txIds, clock);
+    return new StoreSettings(poolSize, value, txIds, clock, listenUrl);
   }
 
   public StoreSettings withTxIds(Supplier<UUID> value) {
-    return new StoreSettings(poolSize, connectionTimeout, value, clock);
+    return new StoreSettings(poolSize, connectionTimeout, value, clock, listenUrl);
   }
 
   public StoreSettings withClock(Clock value) {
-    return new StoreSettings(poolSize, connectionTimeout, txIds, value);
+    return new StoreSettings(poolSize, connectionTimeout, txIds, value, listenUrl);
+  }
+
+  public StoreSettings withListenUrl(StoreUrl.Postgres value) {
+    return new StoreSettings(poolSize, connectionTimeout, txIds, clock, value);
   }
 }
