@@ -101,6 +101,18 @@ public final class LedgerService implements LedgerApi {
     ActorRef<BookRegistry.Command> registry =
         system.systemActorOf(
             BookRegistry.create(store, blocking, feed, settings, metrics), "books", Props.empty());
+    // Commits made through other instances sharing the store reach this one's subscribers.
+    AutoCloseable listening = store.listen(feed);
+    system
+        .getWhenTerminated()
+        .whenComplete(
+            (done, failure) -> {
+              try {
+                listening.close();
+              } catch (Exception e) {
+                LOG.warn("closing the commit listener failed", e);
+              }
+            });
     return new LedgerService(system, store, settings, blocking, feed, registry);
   }
 

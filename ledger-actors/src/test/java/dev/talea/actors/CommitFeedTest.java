@@ -116,6 +116,109 @@ class CommitFeedTest {
     assertThat(received).allSatisfy(tx -> assertThat(tx.deduplicated()).isFalse());
   }
 
+  // ---- commits made through other instances
+  // ------------------------------------------------------
+
+  @Test
+  void anotherInstancesCommitsReachSubscribersThroughItsNotices() throws Exception {
+    CommitFeed feed = new CommitFeed(store, blocking, materializer, LedgerSettings.defaults());
+    commitDirectly("here-1");
+    CompletionStage<List<Transaction>> first = collect(feed, 1, 4);
+    CompletionStage<List<Transaction>> second = collect(feed, 1, 4);
+    awaitSubscribed(feed);
+
+    // Another instance commits 2 alone and 3..4 as one group commit, and says so.
+    commitDirectly("there-2");
+    feed.committed(BOOK, 2, 2);
+    commitDirectly("there-3");
+    commitDirectly("there-4");
+    feed.committed(BOOK, 3, 4);
+    // A late duplicate notice, and one for a book nobody here follows, change nothing.
+    feed.committed(BOOK, 2, 3);
+    feed.committed("elsewhere", 1, 9);
+
+    // Nothing was published here after seq 1: only the notices can have carried 2..4.
+    assertThat(seqs(first.toCompletableFuture().get(10, TimeUnit.SECONDS))).isEqualTo(range(1, 4));
+    assertThat(seqs(second.toCompletableFuture().get(10, TimeUnit.SECONDS))).isEqualTo(range(1, 4));
+    assertThat(feed.hasLiveFeed("elsewhere")).isFalse();
+  }
+
+  @Test
+  void aCommitMadeHereAfterAnotherInstancesUnannouncedOnesBringsThemAlong() throws Exception {
+    CommitFeed feed = new CommitFeed(store, blocking, materializer, LedgerSettings.defaults());
+    CompletionStage<List<Transaction>> subscriber = collect(feed, 1, 4);
+    awaitSubscribed(feed);
+    feed.publish(commitDirectly("here-1"));
+    // 2 and 3 come from another instance whose notices are still on their way.
+    commitDirectly("there-2");
+    commitDirectly("there-3");
+    feed.publish(commitDirectly("here-4"));
+
+    assertThat(seqs(subscriber.toCompletableFuture().get(10, TimeUnit.SECONDS)))
+        .isEqualTo(range(1, 4));
+    // The notices arrive after all: nothing is repeated (the subscriber above stopped at 4, so a
+    // second one that joins now and reads on past them shows it).
+    CompletionStage<List<Transaction>> later = collect(feed, 4, 5);
+    feed.committed(BOOK, 2, 3);
+    feed.publish(commitDirectly("here-5"));
+    assertThat(seqs(later.toCompletableFuture().get(10, TimeUnit.SECONDS))).isEqualTo(range(4, 5));
+  }
+
+  @Test
+  void afterTheListenerResumesSubscribersGetWhatItsNoticesWouldHaveCarried() throws Exception {
+    CommitFeed feed = new CommitFeed(store, blocking, materializer, LedgerSettings.defaults());
+    commitDirectly("k1");
+    CompletionStage<List<Transaction>> subscriber = collect(feed, 1, 4);
+    awaitSubscribed(feed);
+    // Another instance commits while the listener is disconnected: no notices.
+    commitDirectly("k2");
+    commitDirectly("k3");
+    commitDirectly("k4");
+    assertThat(subscriber.toCompletableFuture().isDone()).isFalse();
+
+    feed.resumed();
+
+    assertThat(seqs(subscriber.toCompletableFuture().get(10, TimeUnit.SECONDS)))
+        .isEqualTo(range(1, 4));
+  }
+
+  @Test
+  void aResyncLongerThanItsReadLimitIsReadInTurns() throws Exception {
+    CommitFeed feed =
+        new CommitFeed(store, blocking, materializer, LedgerSettings.defaults().withCatchUpPage(2));
+    CompletionStage<List<Transaction>> subscriber = collect(feed, 1, 20);
+    awaitSubscribed(feed);
+    feed.publish(commitDirectly("k1"));
+    for (int i = 2; i <= 20; i++) {
+      commitDirectly("k" + i);
+    }
+    // Nineteen commits at two per page are ten pages: more than one signal reads.
+    feed.resumed();
+
+    assertThat(seqs(subscriber.toCompletableFuture().get(10, TimeUnit.SECONDS)))
+        .isEqualTo(range(1, 20));
+  }
+
+  @Test
+  void aBooksHubStopsWhenItsLastSubscriberLeaves() throws Exception {
+    CommitFeed feed = new CommitFeed(store, blocking, materializer, LedgerSettings.defaults());
+    CompletionStage<List<Transaction>> first = collect(feed, 1, 1);
+    CompletionStage<List<Transaction>> second = collect(feed, 1, 2);
+    awaitSubscribed(feed);
+    feed.publish(commitDirectly("k1"));
+    assertThat(seqs(first.toCompletableFuture().get(10, TimeUnit.SECONDS))).containsExactly(1L);
+    assertThat(feed.hasLiveFeed(BOOK)).isTrue();
+
+    feed.publish(commitDirectly("k2"));
+    assertThat(seqs(second.toCompletableFuture().get(10, TimeUnit.SECONDS)))
+        .containsExactly(1L, 2L);
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (feed.hasLiveFeed(BOOK) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(feed.hasLiveFeed(BOOK)).isFalse();
+  }
+
   @Test
   void commitsDeliveredDuringCatchUpAreNotRepeatedFromTheLiveFeed() throws Exception {
     CommitFeed feed = new CommitFeed(store, blocking, materializer, LedgerSettings.defaults());

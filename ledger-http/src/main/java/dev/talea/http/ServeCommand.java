@@ -16,7 +16,7 @@ import sun.misc.Signal;
       "Run the HTTP API.",
       "",
       "Reads ./.env, then the environment, which wins: TALEA_DB_URL, TALEA_API_TOKEN,"
-          + " TALEA_TOKENS_FILE, TALEA_BIND, TALEA_DB_POOL, TALEA_MAX_INFLIGHT,"
+          + " TALEA_TOKENS_FILE, TALEA_BIND, TALEA_DB_POOL, TALEA_DB_LISTEN_URL, TALEA_MAX_INFLIGHT,"
           + " TALEA_WRITE_QUEUE_DEPTH, TALEA_WRITE_BATCH_MAX, TALEA_REQUEST_TIMEOUT,"
           + " TALEA_METRICS_BIND. Their defaults and meanings are in docs/howto-run.md.",
       "",

@@ -76,6 +76,7 @@ record ServerSettings(
             config);
     settings.ledgerSettings();
     settings.keepalive();
+    settings.listenUrl();
     return settings;
   }
 
@@ -87,6 +88,7 @@ record ServerSettings(
           Map.entry("TALEA_TOKENS_FILE", "talea.tokens-file"),
           Map.entry("TALEA_BIND", "talea.bind"),
           Map.entry("TALEA_DB_POOL", "talea.db-pool"),
+          Map.entry("TALEA_DB_LISTEN_URL", "talea.db-listen-url"),
           Map.entry("TALEA_MAX_INFLIGHT", "talea.max-inflight"),
           Map.entry("TALEA_WRITE_QUEUE_DEPTH", "talea.write-queue-depth"),
           Map.entry("TALEA_WRITE_BATCH_MAX", "talea.write-batch-max"),
@@ -139,7 +141,35 @@ record ServerSettings(
   }
 
   StoreSettings storeSettings() {
-    return StoreSettings.defaults().withPoolSize(dbPool);
+    return StoreSettings.defaults().withPoolSize(dbPool).withListenUrl(listenUrl());
+  }
+
+  /**
+   * Where the Postgres commit listener connects, if not to {@code TALEA_DB_URL}: past a
+   * transaction-mode PgBouncer, straight to Postgres or to a session-mode pool.
+   */
+  StoreUrl.Postgres listenUrl() {
+    String text = emptyToNull(string(config, "db-listen-url", "TALEA_DB_LISTEN_URL"));
+    if (text == null) {
+      return null;
+    }
+    if (!(store instanceof StoreUrl.Postgres)) {
+      throw new SettingsException(
+          "TALEA_DB_LISTEN_URL applies to a Postgres TALEA_DB_URL only (the store is "
+              + store
+              + ")");
+    }
+    StoreUrl parsed;
+    try {
+      parsed = StoreUrl.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException("TALEA_DB_LISTEN_URL: " + e.getMessage());
+    }
+    if (!(parsed instanceof StoreUrl.Postgres postgres)) {
+      throw new SettingsException(
+          "TALEA_DB_LISTEN_URL must be a Postgres URL (postgres://user:pass@host:port/db)");
+    }
+    return postgres;
   }
 
   LedgerSettings ledgerSettings() {
@@ -195,6 +225,7 @@ record ServerSettings(
         + bind
         + ", dbPool="
         + dbPool
+        + (listenUrl() == null ? "" : ", listenUrl=" + listenUrl())
         + ", maxInflight="
         + maxInflight
         + ", writeQueueDepth="

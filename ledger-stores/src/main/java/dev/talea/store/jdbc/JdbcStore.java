@@ -29,6 +29,7 @@ import dev.talea.protocol.TransactionPage;
 import dev.talea.protocol.TrialBalance;
 import dev.talea.protocol.VerifyResult;
 import dev.talea.protocol.json.Json;
+import dev.talea.store.CommitNotices;
 import dev.talea.store.Store;
 import dev.talea.store.StoreException;
 import dev.talea.store.StoreSettings;
@@ -89,11 +90,21 @@ final class JdbcStore implements Store {
   private final Connections connections;
   private final StoreSettings settings;
   private final Map<String, Asset> assets = new ConcurrentHashMap<>();
+  private final PostgresNotifications notifications;
 
-  JdbcStore(Dialect dialect, Connections connections, StoreSettings settings) {
+  /**
+   * @param notifications how commits are announced to other processes, or {@code null} where no
+   *     other process can write (SQLite)
+   */
+  JdbcStore(
+      Dialect dialect,
+      Connections connections,
+      StoreSettings settings,
+      PostgresNotifications notifications) {
     this.dialect = dialect;
     this.connections = connections;
     this.settings = settings;
+    this.notifications = notifications;
   }
 
   @Override
@@ -644,6 +655,10 @@ final class JdbcStore implements Store {
       if (update.executeUpdate() != 1) {
         throw new StoreException("the counter row of book " + book + " vanished under its lock");
       }
+    }
+    if (notifications != null && !plan.commits().isEmpty()) {
+      notifications.announce(
+          connection, book, plan.commits().get(0).transaction().seq(), plan.lastSeq());
     }
   }
 
@@ -1213,6 +1228,11 @@ final class JdbcStore implements Store {
     public synchronized SQLException getCause() {
       return (SQLException) super.getCause();
     }
+  }
+
+  @Override
+  public AutoCloseable listen(CommitNotices notices) {
+    return notifications == null ? () -> {} : notifications.listen(notices);
   }
 
   @Override

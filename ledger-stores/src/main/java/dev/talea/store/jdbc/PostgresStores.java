@@ -53,7 +53,13 @@ public final class PostgresStores {
     try {
       PostgresDialect dialect = new PostgresDialect();
       Migrations.migrate(pool, dialect, url.toString());
-      return new JdbcStore(dialect, new PooledConnections(pool), settings);
+      return new JdbcStore(
+          dialect,
+          new PooledConnections(pool),
+          settings,
+          new PostgresNotifications(
+              settings.listenUrl() != null ? settings.listenUrl() : url,
+              settings.connectionTimeout()));
     } catch (RuntimeException e) {
       pool.close();
       if (e instanceof StoreException) {

@@ -67,7 +67,8 @@ public final class SqliteStores {
           dialect,
           new SqliteConnections(
               writer, settings.connectionTimeout(), new HikariDataSource(readers)),
-          settings);
+          settings,
+          null);
     } catch (RuntimeException e) {
       try {
         writer.close();
