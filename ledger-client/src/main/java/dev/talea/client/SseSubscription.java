@@ -85,6 +85,11 @@ final class SseSubscription implements Flow.Subscription {
     synchronized (lock) {
       lock.notifyAll();
     }
+    // The thread may be anywhere: sending a request (the client's executor may be shutting down
+    // with it), backing off, or waiting for demand. An interrupt ends each of those waits.
+    if (Thread.currentThread() != thread) {
+      thread.interrupt();
+    }
     InputStream stream = current;
     if (stream != null) {
       try {

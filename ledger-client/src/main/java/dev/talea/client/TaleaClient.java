@@ -46,6 +46,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
@@ -675,18 +676,28 @@ public final class TaleaClient implements LedgerApi, AutoCloseable {
     return cause;
   }
 
+  /**
+   * Waits for an answer on the calling thread. The wait is interruptible: an interrupted caller
+   * stops waiting at once (the request is cancelled, the interrupt flag stays set) and gets a
+   * {@link TaleaTransportException}.
+   */
   private static <T> T join(CompletionStage<T> stage) {
+    CompletableFuture<T> future = stage.toCompletableFuture();
     try {
-      return stage.toCompletableFuture().join();
-    } catch (CompletionException e) {
-      Throwable cause = unwrap(e);
+      return future.get();
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new TaleaTransportException("interrupted while waiting for the server's answer", e);
+    } catch (ExecutionException e) {
+      Throwable cause = unwrap(e.getCause());
       if (cause instanceof dev.talea.protocol.LedgerException ledger) {
         throw new dev.talea.protocol.LedgerException(ledger.error(), ledger);
       }
       if (cause instanceof RuntimeException runtime) {
         throw runtime;
       }
-      throw e;
+      throw new CompletionException(cause);
     }
   }
 

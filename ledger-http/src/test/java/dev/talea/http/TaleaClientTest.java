@@ -131,9 +131,27 @@ class TaleaClientTest {
       throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what + " within " + WAIT).isLessThan(deadline);
+      assertThat(System.nanoTime())
+          .as(() -> what + " within " + WAIT + "; subscription threads:\n" + subscriptionStacks())
+          .isLessThan(deadline);
       Thread.sleep(20);
     }
+  }
+
+  /** What each live subscription thread is doing, for a failure's message. */
+  private static String subscriptionStacks() {
+    StringBuilder stacks = new StringBuilder();
+    Thread.getAllStackTraces()
+        .forEach(
+            (thread, frames) -> {
+              if (thread.getName().startsWith("talea-subscription-")) {
+                stacks.append(thread.getName()).append('\n');
+                for (StackTraceElement frame : frames) {
+                  stacks.append("    at ").append(frame).append('\n');
+                }
+              }
+            });
+    return stacks.toString();
   }
 
   /** Live threads with this name. */
@@ -269,8 +287,10 @@ class TaleaClientTest {
   }
 
   /**
-   * The default policy (10 tries within 60 s) carries a burst of 200 posts through a server that
-   * admits one request at a time.
+   * The default policy (10 tries within 60 s) carries a burst of 100 posts through a server that
+   * admits one request at a time. (The burst is smaller than above so that the default's ten tries
+   * suffice even when the machine running the test is busy: each try finds the one slot free or not
+   * depending on how fast the server turns requests around.)
    *
    * <p>Every shed request is answered {@code Retry-After: 1}. The policy adds its jitter on top of
    * that floor, so the shed requests come back spread out rather than in lock-step waves of which
@@ -278,7 +298,7 @@ class TaleaClientTest {
    */
   @Test
   void underSheddingTheDefaultRetryPolicyCarriesABurstThrough() throws Exception {
-    Burst burst = burst(200, RetryPolicy.defaults());
+    Burst burst = burst(100, RetryPolicy.defaults());
 
     assertThat(burst.probesShed()).as("probes shed in the burst").isPositive();
     assertThat(burst.failures())
@@ -607,6 +627,25 @@ class TaleaClientTest {
       assertThat(two.received).isEmpty();
       assertThat(one.error).isNotDone();
       assertThat(two.error).isNotDone();
+    }
+  }
+
+  @Test
+  void closingTheClientWhileSubscriptionsAreStillConnectingEndsTheirThreads() throws Exception {
+    String book = "connecting";
+    try (ServerHarness server = ServerHarness.start("log:" + temp.resolve("log"));
+        TaleaClient admin = admin(server)) {
+      setUpBook(admin, book);
+      for (int round = 0; round < 20; round++) {
+        TaleaClient subscriber = admin(server);
+        subscriber.subscribe(book, OptionalLong.empty()).subscribe(new Recorder());
+        subscriber.subscribe(book, OptionalLong.of(1)).subscribe(new Recorder());
+        // At once: the subscriptions are asking for the book's head, or opening their streams.
+        subscriber.close();
+        eventually(
+            "round " + round + ": the subscriptions' threads end",
+            () -> threadsNamed("talea-subscription-" + book) == 0);
+      }
     }
   }
 

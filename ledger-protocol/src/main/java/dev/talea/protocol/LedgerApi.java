@@ -5,8 +5,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 
 /**
@@ -175,13 +178,26 @@ public interface LedgerApi {
 
   /**
    * Waits for an asynchronous result. A {@link LedgerException} is rethrown as a new one with the
-   * same error, whose cause is the original, so that the stack trace shows the caller.
+   * same error, whose cause is the original, so that the stack trace shows the caller. The wait is
+   * interruptible: an interrupted caller stops waiting at once, keeps its interrupt flag and gets a
+   * {@link CancellationException} (the asynchronous call is cancelled where it can be).
    */
   private static <T> T await(CompletionStage<T> stage) {
+    CompletableFuture<T> future = stage.toCompletableFuture();
     try {
-      return stage.toCompletableFuture().join();
-    } catch (CompletionException e) {
+      return future.get();
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      CancellationException cancelled =
+          new CancellationException("interrupted while waiting for the ledger's answer");
+      cancelled.initCause(e);
+      throw cancelled;
+    } catch (ExecutionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
+      while (cause instanceof CompletionException && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
       if (cause instanceof LedgerException ledger) {
         throw new LedgerException(ledger.error(), ledger);
       }
@@ -191,7 +207,7 @@ public interface LedgerApi {
       if (cause instanceof Error error) {
         throw error;
       }
-      throw e;
+      throw new CompletionException(cause);
     }
   }
 }
