@@ -1,5 +1,6 @@
 package dev.talea.http;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Attributes;
@@ -25,11 +26,14 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
  * <p>The bound is a materialized {@code Source.queue(limit)}: admitting a request offers one
  * element, and {@link BoundedSourceQueue#offer} answers {@code Dropped} synchronously when the
  * buffer is full. The elements are the slots themselves, so the buffer must only drain when a
- * request finishes: downstream is a sink that pulls exactly one element per {@link #release()} and
- * never otherwise. The buffer's occupancy is therefore the number of requests in flight, and the
- * bound is exact. A release takes effect once the stream has processed it (microseconds); in that
- * window a new request may still see the slot as taken — the bound errs toward refusing, never
- * toward admitting more than {@code limit}.
+ * request finishes: downstream is a sink that pulls exactly one element per release and never
+ * otherwise. The buffer's occupancy therefore bounds the requests in flight exactly.
+ *
+ * <p>A release reaches the sink asynchronously, a moment after the response. So that a slot is free
+ * again at once, a release is first recorded as owed; a request that finds the buffer full takes
+ * over an owed release's element instead of enqueuing one (the sink then does not pull for that
+ * release), and the sink pulls only for the owed releases nobody took over. Either way one element
+ * stands for each request in flight or release not yet processed, never fewer.
  */
 final class Admission {
 
@@ -39,10 +43,18 @@ final class Admission {
   private final BoundedSourceQueue<NotUsed> slots;
   private final AsyncCallback<NotUsed> release;
 
-  private Admission(int limit, BoundedSourceQueue<NotUsed> slots, AsyncCallback<NotUsed> release) {
+  /** Releases whose element is still in the buffer, neither pulled nor taken over. */
+  private final AtomicInteger owed;
+
+  private Admission(
+      int limit,
+      BoundedSourceQueue<NotUsed> slots,
+      AsyncCallback<NotUsed> release,
+      AtomicInteger owed) {
     this.limit = limit;
     this.slots = slots;
     this.release = release;
+    this.owed = owed;
   }
 
   /** Materializes the admission queue; it lives as long as {@code materializer}. */
@@ -50,25 +62,45 @@ final class Admission {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1: " + limit);
     }
+    AtomicInteger owed = new AtomicInteger();
     Pair<BoundedSourceQueue<NotUsed>, AsyncCallback<NotUsed>> queueAndRelease =
         Source.<NotUsed>queue(limit)
-            .toMat(Sink.fromGraph(new ReleaseDrivenSink()), Keep.both())
+            .toMat(Sink.fromGraph(new ReleaseDrivenSink(owed)), Keep.both())
             .run(materializer);
-    return new Admission(limit, queueAndRelease.first(), queueAndRelease.second());
+    return new Admission(limit, queueAndRelease.first(), queueAndRelease.second(), owed);
   }
 
   /** Takes a slot if one is free; never waits. */
   boolean tryAcquire() {
-    return slots.offer(SLOT) == QueueOfferResult.enqueued();
+    QueueOfferResult offered = slots.offer(SLOT);
+    if (offered == QueueOfferResult.enqueued()) {
+      return true;
+    }
+    // Full, or closed at shutdown: only a release not yet processed can make room.
+    return offered == QueueOfferResult.dropped() && takeOwed(owed);
   }
 
   /** Gives back a slot taken by {@link #tryAcquire()}. */
   void release() {
+    owed.incrementAndGet();
     release.invoke(SLOT);
   }
 
   int inFlight() {
-    return slots.size();
+    return Math.max(0, slots.size() - owed.get());
+  }
+
+  /** Claims one owed release, if there is one. */
+  private static boolean takeOwed(AtomicInteger owed) {
+    while (true) {
+      int current = owed.get();
+      if (current == 0) {
+        return false;
+      }
+      if (owed.compareAndSet(current, current - 1)) {
+        return true;
+      }
+    }
   }
 
   int limit() {
@@ -84,6 +116,11 @@ final class Admission {
 
     private final Inlet<NotUsed> in = Inlet.create("Admission.release.in");
     private final SinkShape<NotUsed> shape = SinkShape.of(in);
+    private final AtomicInteger owed;
+
+    ReleaseDrivenSink(AtomicInteger owed) {
+      this.owed = owed;
+    }
 
     @Override
     public SinkShape<NotUsed> shape() {
@@ -98,8 +135,8 @@ final class Admission {
     }
 
     private final class Logic extends GraphStageLogic {
-      /** Releases not yet matched by an element taken out of the queue. */
-      private int owed;
+      /** Releases claimed here and not yet matched by an element taken out of the queue. */
+      private int toPull;
 
       final AsyncCallback<NotUsed> releases;
 
@@ -108,8 +145,11 @@ final class Admission {
         releases =
             createAsyncCallback(
                 ignored -> {
-                  owed++;
-                  pullIfOwed();
+                  // Unless a new request has taken this release's element over already.
+                  if (takeOwed(owed)) {
+                    toPull++;
+                    pullIfOwed();
+                  }
                 });
         setHandler(
             in,
@@ -117,14 +157,14 @@ final class Admission {
               @Override
               public void onPush() {
                 grab(in);
-                owed--;
+                toPull--;
                 pullIfOwed();
               }
             });
       }
 
       private void pullIfOwed() {
-        if (owed > 0 && !hasBeenPulled(in) && !isClosed(in)) {
+        if (toPull > 0 && !hasBeenPulled(in) && !isClosed(in)) {
           pull(in);
         }
       }

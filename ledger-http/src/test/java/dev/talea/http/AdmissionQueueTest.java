@@ -55,6 +55,27 @@ class AdmissionQueueTest {
   }
 
   @Test
+  void aReleasedSlotIsFreeAtOnceAndTheQueueDrainsOnlyWhatNobodyTookOver() {
+    Admission admission = Admission.start(2, materializer);
+    assertThat(admission.tryAcquire()).isTrue();
+    assertThat(admission.tryAcquire()).isTrue();
+
+    // No waiting for the queue to process the release: the next request takes the slot over.
+    admission.release();
+    assertThat(admission.tryAcquire()).isTrue();
+    assertThat(admission.tryAcquire()).isFalse();
+    assertThat(admission.inFlight()).isEqualTo(2);
+
+    // Released and not taken over: the queue drains them, and exactly two fit again.
+    admission.release();
+    admission.release();
+    awaitInFlight(admission, 0);
+    assertThat(admission.tryAcquire()).isTrue();
+    assertThat(admission.tryAcquire()).isTrue();
+    assertThat(admission.tryAcquire()).isFalse();
+  }
+
+  @Test
   void aQueueNobodyReleasesNeverDrainsOnItsOwn() throws InterruptedException {
     Admission admission = Admission.start(2, materializer);
     assertThat(admission.tryAcquire()).isTrue();

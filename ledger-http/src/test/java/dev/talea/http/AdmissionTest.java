@@ -490,6 +490,11 @@ class AdmissionTest {
       }
     }
 
+    /** Reads the final response without sending the body. */
+    RawResponse awaitAnswer() throws IOException {
+      return readRest(readLine());
+    }
+
     /** Sends the body and reads the final response. */
     RawResponse finish() throws IOException {
       out.write(body);
