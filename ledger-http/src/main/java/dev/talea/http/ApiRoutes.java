@@ -93,23 +93,33 @@ final class ApiRoutes extends AllDirectives {
   }
 
   Route routes() {
-    return respondWithDefaultHeader(
-        backendHeader,
+    return withRequestTimeoutResponse(
+        request ->
+            Problems.of(
+                LedgerError.of(
+                    ErrorCode.UNAVAILABLE,
+                    "the server could not answer in time (pekko.http.server.request-timeout);"
+                        + " retry shortly"),
+                backendHeader),
         () ->
-            measured(
+            respondWithDefaultHeader(
+                backendHeader,
                 () ->
-                    handleExceptions(
-                        exceptionHandler(),
+                    measured(
                         () ->
-                            handleRejections(
-                                rejectionHandler(),
+                            handleExceptions(
+                                exceptionHandler(),
                                 () ->
-                                    admitted(
+                                    handleRejections(
+                                        rejectionHandler(),
                                         () ->
-                                            concat(
-                                                path("health", () -> get(this::health)),
-                                                pathPrefix(
-                                                    "v1", () -> authenticated(this::v1))))))));
+                                            admitted(
+                                                () ->
+                                                    concat(
+                                                        path("health", () -> get(this::health)),
+                                                        pathPrefix(
+                                                            "v1",
+                                                            () -> authenticated(this::v1)))))))));
   }
 
   /** Counts every answer by method, route template and status, and times it. */

@@ -141,7 +141,24 @@ record ServerSettings(
   }
 
   StoreSettings storeSettings() {
-    return StoreSettings.defaults().withPoolSize(dbPool).withListenUrl(listenUrl());
+    return StoreSettings.defaults()
+        .withPoolSize(dbPool)
+        .withConnectionTimeout(connectionTimeout())
+        .withListenUrl(listenUrl());
+  }
+
+  /**
+   * How long a store call waits for a pooled connection before it is answered {@code 503
+   * unavailable}: half the request timeout, at most the store's default (5 s) and at least 250 ms,
+   * so that while the database is unreachable requests are answered 503 well within {@code
+   * TALEA_REQUEST_TIMEOUT} (not 408, and not after it).
+   */
+  Duration connectionTimeout() {
+    Duration half = requestTimeout.dividedBy(2);
+    if (half.compareTo(StoreSettings.DEFAULT_CONNECTION_TIMEOUT) > 0) {
+      return StoreSettings.DEFAULT_CONNECTION_TIMEOUT;
+    }
+    return half.compareTo(Duration.ofMillis(250)) < 0 ? Duration.ofMillis(250) : half;
   }
 
   /**
@@ -174,19 +191,31 @@ record ServerSettings(
 
   LedgerSettings ledgerSettings() {
     try {
+      // Posts that reach a book while its writer backs off after a store failure wait out the
+      // backoff, then one connection wait: both together must end well within the request
+      // timeout, so that a store outage is answered 503 unavailable and not 408.
+      Duration maxBackoff =
+          shorter(
+              config.getDuration("talea.books.restart-max-backoff"), requestTimeout.dividedBy(4));
+      Duration minBackoff =
+          shorter(config.getDuration("talea.books.restart-min-backoff"), maxBackoff);
       return new LedgerSettings(
           writeQueueDepth,
           writeBatchMax,
           requestTimeout,
           config.getDuration("talea.books.passivate-after"),
-          config.getDuration("talea.books.restart-min-backoff"),
-          config.getDuration("talea.books.restart-max-backoff"),
+          minBackoff,
+          maxBackoff,
           config.getInt("talea.subscriptions.subscriber-buffer"),
           config.getInt("talea.subscriptions.catch-up-page"),
           config.getInt("talea.subscriptions.feed-buffer"));
     } catch (ConfigException | IllegalArgumentException e) {
       throw new SettingsException("talea.books / talea.subscriptions: " + e.getMessage());
     }
+  }
+
+  private static Duration shorter(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static String string(Config config, String key, String variable) {
