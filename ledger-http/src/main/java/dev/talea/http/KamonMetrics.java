@@ -2,6 +2,9 @@ package dev.talea.http;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,6 +16,7 @@ import kamon.Kamon;
 import kamon.metric.Counter;
 import kamon.metric.Gauge;
 import kamon.metric.Histogram;
+import kamon.metric.MeasurementUnit;
 import kamon.metric.Timer;
 import kamon.tag.TagSet;
 import scala.concurrent.Await;
@@ -97,7 +101,37 @@ final class KamonMetrics implements ServerMetrics {
     Kamon.gauge("talea.sse.subscribers", "Live-tail (SSE) subscribers connected")
         .withoutTags()
         .autoUpdate(reading(metrics.subscribers::get), TICK);
+    Kamon.gauge(
+            "talea.jvm.heap.used",
+            "Heap in use now, garbage included",
+            MeasurementUnit.information().bytes())
+        .withoutTags()
+        .autoUpdate(
+            reading(() -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()),
+            TICK);
+    Kamon.gauge(
+            "talea.jvm.heap.after.gc",
+            "Heap in use right after the latest garbage collection of each heap pool: the live"
+                + " data, steady unless something leaks",
+            MeasurementUnit.information().bytes())
+        .withoutTags()
+        .autoUpdate(reading(KamonMetrics::heapAfterGc), TICK);
+    Kamon.gauge(
+            "talea.jvm.heap.max", "The heap's limit (-Xmx)", MeasurementUnit.information().bytes())
+        .withoutTags()
+        .update(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax());
     return metrics;
+  }
+
+  /** The sum over heap pools of their use after their latest collection. */
+  private static double heapAfterGc() {
+    long bytes = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP && pool.getCollectionUsage() != null) {
+        bytes += pool.getCollectionUsage().getUsed();
+      }
+    }
+    return bytes;
   }
 
   /** A gauge update that reads its value each tick. */

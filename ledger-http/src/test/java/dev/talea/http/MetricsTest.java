@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -344,6 +345,28 @@ class MetricsTest {
     assertThat(metrics.type("talea_sse_subscribers")).isEqualTo("gauge");
     assertThat(metrics.series("talea_sse_subscribers"))
         .isEqualTo(Map.of(List.of(), (double) TAILS_OPEN));
+  }
+
+  @Test
+  void theHeapIsReportedInBytes() {
+    Scrape metrics = Scrape.parse(scrape);
+    for (String name :
+        List.of(
+            "talea_jvm_heap_used_bytes",
+            "talea_jvm_heap_after_gc_bytes",
+            "talea_jvm_heap_max_bytes")) {
+      assertThat(metrics.type(name)).as(name).isEqualTo("gauge");
+    }
+    // The server runs in this JVM: its limit is this heap's limit.
+    double max = metrics.series("talea_jvm_heap_max_bytes").get(List.of());
+    assertThat(max)
+        .isEqualTo((double) ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax());
+    assertThat(metrics.series("talea_jvm_heap_used_bytes").get(List.of()))
+        .isPositive()
+        .isLessThanOrEqualTo(max);
+    assertThat(metrics.series("talea_jvm_heap_after_gc_bytes").get(List.of()))
+        .isGreaterThanOrEqualTo(0.0)
+        .isLessThanOrEqualTo(max);
   }
 
   @Test

@@ -1,0 +1,311 @@
+package dev.talea.bench;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Sends HTTP/1.1 requests on a fixed set of keep-alive connections, all driven by one selector
+ * thread, so that the load generator costs little beside a server under test on the same machine.
+ *
+ * <p>Closed loop (rate 0): each connection sends its next request as soon as the previous answer
+ * has arrived. Open loop (rate &gt; 0): requests fall due at that fixed rate and wait for a free
+ * connection; a request's latency counts from when it fell due, not from when it was sent, so a
+ * server that stalls cannot hide the stall by slowing the generator down (coordinated omission).
+ */
+final class LoadEngine {
+
+  /** What to send and what to do with the answers; called on the engine's thread only. */
+  interface Workload {
+    Request next();
+
+    void answered(Request request, ResponseParser.Response response, long dueNanos, long doneNanos);
+
+    /** The connection failed while the request was outstanding: its outcome is unknown. */
+    void failed(Request request, String reason, long dueNanos, long doneNanos);
+  }
+
+  /** The bytes of one request, and whatever the workload wants to remember about it. */
+  record Request(byte[] bytes, Object tag) {}
+
+  /** What the engine did. */
+  /**
+   * What the engine did. {@code notSent}: due requests dropped because the backlog was full; {@code
+   * behind}: due requests still waiting for a connection when the load stopped. Either means the
+   * server did not keep up with the rate.
+   */
+  record Summary(
+      long sent, long answered, long failed, long notSent, long behind, int peakBacklog) {}
+
+  private static final int READ_CHUNK = 64 * 1024;
+
+  private final InetSocketAddress address;
+  private final int connections;
+  private final double ratePerSecond;
+  private final int maxResponseBytes;
+  private final int backlogLimit;
+
+  /**
+   * @param ratePerSecond requests per second in an open loop, or 0 for a closed loop
+   * @param backlogLimit the most due requests waiting for a connection; beyond it they are not sent
+   *     and counted, and the run is not a valid measurement of that rate
+   */
+  LoadEngine(
+      InetSocketAddress address,
+      int connections,
+      double ratePerSecond,
+      int maxResponseBytes,
+      int backlogLimit) {
+    this.address = address;
+    this.connections = connections;
+    this.ratePerSecond = ratePerSecond;
+    this.maxResponseBytes = maxResponseBytes;
+    this.backlogLimit = backlogLimit;
+  }
+
+  /**
+   * Sends requests from now until {@code stopAtNanos}, then waits at most {@code drain} for the
+   * answers still outstanding.
+   */
+  Summary run(Workload workload, long stopAtNanos, Duration drain) throws IOException {
+    try (Selector selector = Selector.open()) {
+      Loop loop = new Loop(selector, workload);
+      return loop.run(stopAtNanos, drain);
+    }
+  }
+
+  private final class Connection {
+    final ResponseParser parser = new ResponseParser(maxResponseBytes);
+    SocketChannel channel;
+    SelectionKey key;
+    ByteBuffer out;
+    Request request;
+    long due;
+    long retryAt;
+  }
+
+  private final class Loop {
+    private final Selector selector;
+    private final Workload workload;
+    private final ArrayDeque<Connection> idle = new ArrayDeque<>();
+    private final List<Connection> broken = new ArrayList<>();
+    private final long[] backlog;
+    private int backlogHead;
+    private int backlogSize;
+    private int peakBacklog;
+    private long sent;
+    private long answered;
+    private long failed;
+    private long notSent;
+    private int inFlight;
+
+    Loop(Selector selector, Workload workload) {
+      this.selector = selector;
+      this.workload = workload;
+      this.backlog = new long[Math.max(1, backlogLimit)];
+    }
+
+    Summary run(long stopAt, Duration drain) throws IOException {
+      for (int i = 0; i < connections; i++) {
+        Connection connection = new Connection();
+        connect(connection);
+        idle.add(connection);
+      }
+      long interval = ratePerSecond > 0 ? Math.max(1, (long) (1e9 / ratePerSecond)) : 0;
+      long nextDue = System.nanoTime();
+      long drainUntil = stopAt + drain.toNanos();
+      while (true) {
+        long now = System.nanoTime();
+        revive(now);
+        if (now < stopAt) {
+          if (interval > 0) {
+            while (nextDue <= now && nextDue < stopAt) {
+              if (backlogSize < backlog.length) {
+                backlog[(backlogHead + backlogSize++) % backlog.length] = nextDue;
+                peakBacklog = Math.max(peakBacklog, backlogSize);
+              } else {
+                notSent++;
+              }
+              nextDue += interval;
+            }
+          }
+          while (!idle.isEmpty() && (interval == 0 || backlogSize > 0)) {
+            long due;
+            if (interval == 0) {
+              due = now;
+            } else {
+              due = backlog[backlogHead];
+              backlogHead = (backlogHead + 1) % backlog.length;
+              backlogSize--;
+            }
+            send(idle.poll(), workload.next(), due);
+          }
+        } else if (inFlight == 0 || now >= drainUntil) {
+          break;
+        }
+        long waitNanos;
+        if (now < stopAt && interval > 0 && backlogSize == 0) {
+          waitNanos = Math.max(0, Math.min(nextDue, stopAt) - now);
+        } else if (now < stopAt) {
+          waitNanos = stopAt - now;
+        } else {
+          waitNanos = drainUntil - now;
+        }
+        if (!broken.isEmpty()) {
+          waitNanos = Math.min(waitNanos, 100_000_000L);
+        }
+        long waitMillis = (waitNanos + 999_999) / 1_000_000;
+        if (waitMillis <= 0) {
+          selector.selectNow();
+        } else {
+          selector.select(Math.min(waitMillis, 1_000));
+        }
+        Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+        while (keys.hasNext()) {
+          SelectionKey key = keys.next();
+          keys.remove();
+          Connection connection = (Connection) key.attachment();
+          if (!key.isValid()) {
+            continue;
+          }
+          try {
+            if (key.isWritable()) {
+              write(connection);
+            } else if (key.isReadable()) {
+              read(connection);
+            }
+          } catch (IOException | ResponseParser.Malformed e) {
+            fail(connection, e.getClass().getSimpleName());
+          }
+        }
+      }
+      for (Connection connection : idle) {
+        close(connection);
+      }
+      for (SelectionKey key : selector.keys()) {
+        close((Connection) key.attachment());
+      }
+      return new Summary(sent, answered, failed, notSent, backlogSize, peakBacklog);
+    }
+
+    private void send(Connection connection, Request request, long due) {
+      connection.request = request;
+      connection.due = due;
+      connection.out = ByteBuffer.wrap(request.bytes());
+      sent++;
+      inFlight++;
+      try {
+        write(connection);
+      } catch (IOException e) {
+        fail(connection, e.getClass().getSimpleName());
+      }
+    }
+
+    private void write(Connection connection) throws IOException {
+      connection.channel.write(connection.out);
+      connection.key.interestOps(
+          connection.out.hasRemaining() ? SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+    }
+
+    private void read(Connection connection) throws IOException {
+      ResponseParser parser = connection.parser;
+      int n = connection.channel.read(parser.writable(READ_CHUNK));
+      if (n < 0) {
+        fail(connection, "connection closed by the server");
+        return;
+      }
+      parser.advance(n);
+      ResponseParser.Response response = parser.poll();
+      if (response == null) {
+        return;
+      }
+      long done = System.nanoTime();
+      Request request = connection.request;
+      connection.request = null;
+      inFlight--;
+      answered++;
+      workload.answered(request, response, connection.due, done);
+      if (response.close() || parser.buffered() > 0) {
+        reconnect(connection);
+      } else {
+        connection.key.interestOps(0);
+        idle.add(connection);
+      }
+    }
+
+    private void fail(Connection connection, String reason) {
+      if (connection.request != null) {
+        Request request = connection.request;
+        connection.request = null;
+        inFlight--;
+        failed++;
+        workload.failed(request, reason, connection.due, System.nanoTime());
+      }
+      reconnect(connection);
+    }
+
+    private void reconnect(Connection connection) {
+      close(connection);
+      try {
+        connect(connection);
+        idle.add(connection);
+      } catch (IOException e) {
+        connection.retryAt = System.nanoTime() + 100_000_000L;
+        broken.add(connection);
+      }
+    }
+
+    private void revive(long now) {
+      if (broken.isEmpty()) {
+        return;
+      }
+      Iterator<Connection> it = broken.iterator();
+      while (it.hasNext()) {
+        Connection connection = it.next();
+        if (connection.retryAt <= now) {
+          it.remove();
+          reconnect(connection);
+        }
+      }
+    }
+
+    private void connect(Connection connection) throws IOException {
+      SocketChannel channel = SocketChannel.open();
+      try {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        channel.connect(address);
+        channel.configureBlocking(false);
+        connection.channel = channel;
+        connection.key = channel.register(selector, 0, connection);
+        connection.parser.reset();
+      } catch (IOException e) {
+        channel.close();
+        throw e;
+      }
+    }
+
+    private void close(Connection connection) {
+      if (connection.key != null) {
+        connection.key.cancel();
+        connection.key = null;
+      }
+      if (connection.channel != null) {
+        try {
+          connection.channel.close();
+        } catch (IOException ignored) {
+          // Closing a connection we are done with.
+        }
+        connection.channel = null;
+      }
+    }
+  }
+}
