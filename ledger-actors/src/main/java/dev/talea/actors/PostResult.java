@@ -15,10 +15,10 @@ public sealed interface PostResult {
   }
 
   /**
-   * The post was refused: {@code overloaded} (429, the book's queue is full; nothing was
-   * recorded) or {@code unavailable} (503, the store failed; whether the commit reached the store
-   * before the failure is unknown). Either way retrying with the same keys is safe: a commit that
-   * did land is returned as {@code deduplicated}.
+   * The post was refused: {@code overloaded} (429, the book's queue is full; nothing was recorded)
+   * or {@code unavailable} (503, the store failed; whether the commit reached the store before the
+   * failure is unknown). Either way retrying with the same keys is safe: a commit that did land is
+   * returned as {@code deduplicated}.
    */
   record Refused(LedgerError error) implements PostResult {}
 }
