@@ -75,7 +75,7 @@ class TaleadCommandIT {
           "the talead jar is missing at "
               + JAR.toAbsolutePath()
               + ". These tests run the real jar; build it first with"
-              + " `./mvnw -B install -DskipTests` (or `./mvnw -pl ledger-http -am package"
+              + " `./mvnw -B install -DskipTests -DskipITs` (or `./mvnw -pl ledger-http -am package"
               + " -DskipTests`) from the repository root.");
     }
   }
