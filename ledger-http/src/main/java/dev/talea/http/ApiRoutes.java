@@ -16,6 +16,9 @@ import dev.talea.protocol.TransactionDraft;
 import dev.talea.protocol.json.Json;
 import dev.talea.protocol.json.WireReader;
 import dev.talea.protocol.json.WireWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -71,12 +74,19 @@ final class ApiRoutes extends AllDirectives {
 
   private static final ContentType JSON = ContentTypes.APPLICATION_JSON;
 
+  /** Where the build puts {@code docs/openapi.yaml} on the classpath. */
+  static final String OPENAPI_RESOURCE = "talea/openapi.yaml";
+
+  private static final ContentType YAML =
+      MediaTypes.applicationWithFixedCharset("yaml", HttpCharsets.UTF_8).toContentType();
+
   private final LedgerService ledger;
   private final Tokens tokens;
   private final Admission admission;
   private final ServerMetrics metrics;
   private final Duration keepalive;
   private final HttpHeader backendHeader;
+  private final byte[] openApiDocument;
 
   ApiRoutes(
       LedgerService ledger,
@@ -90,6 +100,7 @@ final class ApiRoutes extends AllDirectives {
     this.metrics = metrics;
     this.keepalive = keepalive;
     this.backendHeader = ServerIdentity.backendHeader();
+    this.openApiDocument = openApiDocument();
   }
 
   Route routes() {
@@ -181,7 +192,8 @@ final class ApiRoutes extends AllDirectives {
                     pathPrefix(PathMatchers.segment(), book -> book(principal, book)))),
         path(
             PathMatchers.segment("transactions").slash(PathMatchers.segment()),
-            id -> get(() -> getTransaction(principal, id))));
+            id -> get(() -> getTransaction(principal, id))),
+        path("openapi.yaml", () -> get(this::openApi)));
   }
 
   private Route book(Principal principal, String book) {
@@ -234,23 +246,46 @@ final class ApiRoutes extends AllDirectives {
         });
   }
 
+  /** The API's OpenAPI document, {@code docs/openapi.yaml} as built into the jar. */
+  private Route openApi() {
+    return noQuery(
+        () ->
+            complete(
+                HttpResponse.create()
+                    .withStatus(StatusCodes.OK)
+                    .withEntity(YAML, openApiDocument)));
+  }
+
+  private static byte[] openApiDocument() {
+    try (InputStream in = ApiRoutes.class.getClassLoader().getResourceAsStream(OPENAPI_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(OPENAPI_RESOURCE + " is missing from the classpath");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + OPENAPI_RESOURCE, e);
+    }
+  }
+
   // ---- assets ---------------------------------------------------------------------------------
 
   private Route registerAsset(Principal principal) {
     if (!principal.canAdminister()) {
       return problem(LedgerError.forbidden("*"));
     }
-    return jsonBody(
-        body ->
-            respond(
-                ledger.registerAssetAsync(WireReader.assetSpec(body)),
-                registration ->
-                    registration.created()
-                        ? json(
-                            StatusCodes.CREATED,
-                            WireWriter.asset(registration.value()),
-                            Location.create("/v1/assets/" + registration.value().code()))
-                        : json(StatusCodes.OK, WireWriter.asset(registration.value()))));
+    return noQuery(
+        () ->
+            jsonBody(
+                body ->
+                    respond(
+                        ledger.registerAssetAsync(WireReader.assetSpec(body)),
+                        registration ->
+                            registration.created()
+                                ? json(
+                                    StatusCodes.CREATED,
+                                    WireWriter.asset(registration.value()),
+                                    Location.create("/v1/assets/" + registration.value().code()))
+                                : json(StatusCodes.OK, WireWriter.asset(registration.value())))));
   }
 
   private Route listAssets() {
@@ -287,20 +322,23 @@ final class ApiRoutes extends AllDirectives {
             guard(
                 () -> {
                   Names.requireAccount(account, "account");
-                  return jsonBody(
-                      body ->
-                          respond(
-                              ledger.openAccountAsync(book, account, WireReader.accountSpec(body)),
-                              registration ->
-                                  registration.created()
-                                      ? json(
-                                          StatusCodes.CREATED,
-                                          WireWriter.account(registration.value()),
-                                          Location.create(
-                                              "/v1/books/" + book + "/accounts/" + account))
-                                      : json(
-                                          StatusCodes.OK,
-                                          WireWriter.account(registration.value()))));
+                  return noQuery(
+                      () ->
+                          jsonBody(
+                              body ->
+                                  respond(
+                                      ledger.openAccountAsync(
+                                          book, account, WireReader.accountSpec(body)),
+                                      registration ->
+                                          registration.created()
+                                              ? json(
+                                                  StatusCodes.CREATED,
+                                                  WireWriter.account(registration.value()),
+                                                  Location.create(
+                                                      "/v1/books/" + book + "/accounts/" + account))
+                                              : json(
+                                                  StatusCodes.OK,
+                                                  WireWriter.account(registration.value())))));
                 }));
   }
 

@@ -24,6 +24,8 @@ final class RouteTemplate {
         return s.length == 2 ? "/v1/assets" : s.length == 3 ? "/v1/assets/{code}" : UNMATCHED;
       case "transactions":
         return s.length == 3 ? "/v1/transactions/{tx_id}" : UNMATCHED;
+      case "openapi.yaml":
+        return s.length == 2 ? "/v1/openapi.yaml" : UNMATCHED;
       case "books":
         return books(s);
       default:

@@ -317,6 +317,20 @@ class ProblemResponsesTest {
   }
 
   @Test
+  void writesThatTakeNoQueryParametersRejectOne() {
+    String book = fundedBook();
+    Reply asset = server.post("/v1/assets?dry_run=1", "{\"code\":\"QQQ\",\"decimals\":2}");
+    assertProblem(asset, 400, "invalid_request", Map.of("field", "dry_run"));
+    Reply account =
+        server.put(
+            "/v1/books/" + book + "/accounts/assets:other?dry_run=1", "{\"kind\":\"asset\"}");
+    assertProblem(account, 400, "invalid_request", Map.of("field", "dry_run"));
+    // Nothing was registered.
+    assertThat(server.get("/v1/assets/QQQ").status()).isEqualTo(404);
+    assertThat(server.get("/v1/books/" + book + "/accounts/assets:other").status()).isEqualTo(404);
+  }
+
+  @Test
   void limitsAtTheBoundsAreAccepted() {
     String book = fundedBook();
     assertThat(server.get("/v1/books/" + book + "/transactions?limit=1").status()).isEqualTo(200);
