@@ -144,7 +144,10 @@ public final class CommitFeed implements CommitNotices {
         .second()
         .watchTermination(
             (notUsed, done) -> {
-              done.whenComplete((ignored, failure) -> leave(book, hub, subscriber));
+              // In the completing thread: a plain whenComplete on Pekko's stage would start a
+              // thread of the default asynchronous executor (see LedgerService).
+              done.whenCompleteAsync(
+                  (ignored, failure) -> leave(book, hub, subscriber), Runnable::run);
               return NotUsed.notUsed();
             });
   }

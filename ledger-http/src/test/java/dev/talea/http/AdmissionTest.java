@@ -9,6 +9,7 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpClient;
@@ -318,6 +319,28 @@ class AdmissionTest {
         held.forEach(HeldPost::close);
       }
     }
+  }
+
+  @Test
+  void servingRequestsStartsNoThreadPerRequest() {
+    // Warm up whatever pools the server and the client start on first use.
+    for (int i = 0; i < 20; i++) {
+      assertThat(server.post("/v1/books/" + BOOK + "/transactions", draft()).status())
+          .isEqualTo(201);
+    }
+    long before = ManagementFactory.getThreadMXBean().getTotalStartedThreadCount();
+
+    for (int i = 0; i < 300; i++) {
+      assertThat(server.post("/v1/books/" + BOOK + "/transactions", draft()).status())
+          .isEqualTo(201);
+      assertThat(server.get("/v1/books/" + BOOK + "/accounts/assets:cash/balances").status())
+          .isEqualTo(200);
+    }
+
+    // Pools may still grow a little; a thread per request (600 here) is a defect: a callback on
+    // a Pekko stage without an executor once started one for each.
+    long started = ManagementFactory.getThreadMXBean().getTotalStartedThreadCount() - before;
+    assertThat(started).as("threads started while serving 600 requests").isLessThan(60);
   }
 
   private String draft() {
