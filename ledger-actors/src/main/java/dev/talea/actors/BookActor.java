@@ -263,6 +263,7 @@ public final class BookActor {
                       + " drafts")));
     }
     int next = 0;
+    List<Pending> answered = new ArrayList<>(inFlight.size());
     for (Slice slice : inFlight) {
       Pending pending = slice.pending();
       for (int i = slice.from(); i < slice.to(); i++) {
@@ -270,11 +271,18 @@ public final class BookActor {
       }
       pending.done = slice.to();
       if (pending.done == pending.size()) {
-        pending.post.replyTo().tell(new PostResult.Done(Arrays.asList(pending.outcomes)));
+        answered.add(pending);
         if (pending == chunked) {
           chunked = null;
         }
       }
+    }
+    // The next group commit starts before the replies go out: answering a post completes its
+    // HTTP response on this thread (rendering its JSON), and the store need not wait for that.
+    inFlight = List.of();
+    Behavior<Command> following = commitNext();
+    for (Pending pending : answered) {
+      pending.post.replyTo().tell(new PostResult.Done(Arrays.asList(pending.outcomes)));
     }
     for (PostOutcome outcome : done.outcomes()) {
       if (outcome instanceof PostOutcome.Committed committed
@@ -282,8 +290,7 @@ public final class BookActor {
         feed.publish(committed.transaction());
       }
     }
-    inFlight = List.of();
-    return commitNext();
+    return following;
   }
 
   private Behavior<Command> onFailed(CommitFailed failed) {

@@ -79,6 +79,22 @@ final class Probes {
     }
   }
 
+  /** A whole Prometheus text scrape, or null if it cannot be had. */
+  static String scrapeText(URI metrics) {
+    try {
+      HttpResponse<String> response =
+          HTTP.send(
+              HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(5)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 ? response.body() : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
   static OptionalDouble sample(String scrape, String name) {
     for (String line : scrape.split("\n")) {
       if (line.startsWith(name + " ") || line.startsWith(name + "{}")) {

@@ -159,6 +159,7 @@ final class Run {
       heap.start();
 
       sleepUntil(measureFrom);
+      server.analyze();
       OptionalLong serverCpu0 = cpu(server);
       OptionalLong benchCpu0 = Probes.processCpuNanos(ProcessHandle.current().pid());
       OptionalLong machine0 = Probes.machineBusyNanos();
@@ -167,7 +168,9 @@ final class Run {
         fleet.measure(fromMicros, fromMicros + options.duration.toNanos() / 1_000);
       }
       heap.markMeasuring();
+      GroupCommits commits0 = GroupCommits.scrape(server);
       sleepUntil(measureUntil);
+      GroupCommits commits1 = GroupCommits.scrape(server);
       OptionalLong serverCpu1 = cpu(server);
       OptionalLong benchCpu1 = Probes.processCpuNanos(ProcessHandle.current().pid());
       OptionalLong machine1 = Probes.machineBusyNanos();
@@ -183,6 +186,7 @@ final class Run {
       result.serverCpuNanos = difference(serverCpu0, serverCpu1);
       result.benchCpuNanos = difference(benchCpu0, benchCpu1);
       result.machineCpuNanos = difference(machine0, machine1);
+      result.groupCommits = commits1 == null || commits0 == null ? null : commits1.minus(commits0);
 
       // The checks: every book holds exactly the acknowledged commits, and verifies.
       Map<String, Long> heads = admin.heads();
@@ -249,6 +253,28 @@ final class Run {
       paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (Exception ignored) {
       // A scratch directory.
+    }
+  }
+
+  /** The server's group commits so far, from its Prometheus histograms (sums and counts). */
+  record GroupCommits(double commits, double drafts, double storeSeconds) {
+    static GroupCommits scrape(Server server) {
+      if (server.metrics() == null) {
+        return null;
+      }
+      String text = Probes.scrapeText(server.metrics());
+      if (text == null) {
+        return null;
+      }
+      return new GroupCommits(
+          Probes.sample(text, "talea_commit_batch_size_count").orElse(0),
+          Probes.sample(text, "talea_commit_batch_size_sum").orElse(0),
+          Probes.sample(text, "talea_store_commit_duration_seconds_sum").orElse(0));
+    }
+
+    GroupCommits minus(GroupCommits earlier) {
+      return new GroupCommits(
+          commits - earlier.commits, drafts - earlier.drafts, storeSeconds - earlier.storeSeconds);
     }
   }
 

@@ -67,6 +67,7 @@ final class RunResult {
   Long serverCpuNanos;
   Long benchCpuNanos;
   Long machineCpuNanos;
+  Run.GroupCommits groupCommits;
   long unknownOutcomes;
   Fanout fanout;
   final List<BookCheck> checks = new ArrayList<>();
@@ -193,6 +194,16 @@ final class RunResult {
           fanout.problems().isEmpty() ? "" : "; problems " + fanout.problems());
     }
     double window = recorder.windowSeconds();
+    if (groupCommits != null && groupCommits.commits() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "  server       %,.0f group commits, mean group %.1f drafts, store time per commit %.2f"
+              + " ms (busy %.0f%% of the window)%n",
+          groupCommits.commits(),
+          groupCommits.drafts() / groupCommits.commits(),
+          groupCommits.storeSeconds() * 1000 / groupCommits.commits(),
+          100 * groupCommits.storeSeconds() / window);
+    }
     if (machineCpuNanos != null) {
       double units = recorder.units();
       out.printf(
@@ -290,6 +301,12 @@ final class RunResult {
     putNullable(cpu, "server", serverCpuNanos);
     putNullable(cpu, "load_generator", benchCpuNanos);
     putNullable(cpu, "machine", machineCpuNanos);
+    if (groupCommits != null) {
+      ObjectNode group = root.putObject("group_commits");
+      group.put("commits", (long) groupCommits.commits());
+      group.put("drafts", (long) groupCommits.drafts());
+      group.put("store_seconds", Math.round(groupCommits.storeSeconds() * 1000) / 1000.0);
+    }
     ArrayNode heap = root.putArray("heap_after_gc_bytes");
     for (double[] sample : heapSamples) {
       heap.addArray().add(Math.round(sample[0] * 10) / 10.0).add((long) sample[1]);
