@@ -44,7 +44,13 @@ final class LoadEngine {
    * server did not keep up with the rate.
    */
   record Summary(
-      long sent, long answered, long failed, long notSent, long behind, int peakBacklog) {}
+      long sent,
+      long answered,
+      long failed,
+      long notSent,
+      long behind,
+      int peakBacklog,
+      long warmupBacklogDropped) {}
 
   private static final int READ_CHUNK = 64 * 1024;
 
@@ -77,9 +83,20 @@ final class LoadEngine {
    * answers still outstanding.
    */
   Summary run(Workload workload, long stopAtNanos, Duration drain) throws IOException {
+    return run(workload, Long.MIN_VALUE, stopAtNanos, drain);
+  }
+
+  /**
+   * As {@link #run(Workload, long, Duration)}, with a measured phase from {@code measureFromNanos}:
+   * in an open loop, requests that fell due during the warm-up and still wait for a connection when
+   * it ends are dropped (and counted), so that the measured phase starts at the rate with an empty
+   * backlog rather than paying for a server that was still warming up.
+   */
+  Summary run(Workload workload, long measureFromNanos, long stopAtNanos, Duration drain)
+      throws IOException {
     try (Selector selector = Selector.open()) {
       Loop loop = new Loop(selector, workload);
-      return loop.run(stopAtNanos, drain);
+      return loop.run(measureFromNanos, stopAtNanos, drain);
     }
   }
 
@@ -106,6 +123,8 @@ final class LoadEngine {
     private long answered;
     private long failed;
     private long notSent;
+    private long warmupDropped;
+    private boolean measuring;
     private int inFlight;
 
     Loop(Selector selector, Workload workload) {
@@ -114,7 +133,7 @@ final class LoadEngine {
       this.backlog = new long[Math.max(1, backlogLimit)];
     }
 
-    Summary run(long stopAt, Duration drain) throws IOException {
+    Summary run(long measureFrom, long stopAt, Duration drain) throws IOException {
       for (int i = 0; i < connections; i++) {
         Connection connection = new Connection();
         connect(connection);
@@ -126,6 +145,12 @@ final class LoadEngine {
       while (true) {
         long now = System.nanoTime();
         revive(now);
+        if (!measuring && now >= measureFrom) {
+          measuring = true;
+          warmupDropped = backlogSize;
+          backlogSize = 0;
+          nextDue = Math.max(nextDue, measureFrom);
+        }
         if (now < stopAt) {
           if (interval > 0) {
             while (nextDue <= now && nextDue < stopAt) {
@@ -194,7 +219,7 @@ final class LoadEngine {
       for (SelectionKey key : selector.keys()) {
         close((Connection) key.attachment());
       }
-      return new Summary(sent, answered, failed, notSent, backlogSize, peakBacklog);
+      return new Summary(sent, answered, failed, notSent, backlogSize, peakBacklog, warmupDropped);
     }
 
     private void send(Connection connection, Request request, long due) {

@@ -25,6 +25,15 @@ final class Requests {
         .getBytes(StandardCharsets.UTF_8);
   }
 
+  /** A live-tail request resuming after {@code lastEventId}. */
+  byte[] resume(String path, long lastEventId) {
+    return (("GET " + path + head)
+            + "Accept: text/event-stream\r\nLast-Event-ID: "
+            + lastEventId
+            + "\r\n\r\n")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
   byte[] post(String path, String json) {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     byte[] start =

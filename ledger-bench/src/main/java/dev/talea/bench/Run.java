@@ -148,7 +148,7 @@ final class Run {
           new Thread(
               () -> {
                 try {
-                  outcome.set(engine.run(workload, measureUntil, DRAIN));
+                  outcome.set(engine.run(workload, measureFrom, measureUntil, DRAIN));
                 } catch (Exception | Error e) {
                   outcome.set(e);
                 }
@@ -158,6 +158,10 @@ final class Run {
       loader.start();
       heap.start();
 
+      // Statistics early in the warm-up, so the planner stops guessing once there are rows, and
+      // again at its end.
+      sleepUntil(start + options.warmup.toNanos() / 3);
+      server.analyze();
       sleepUntil(measureFrom);
       server.analyze();
       OptionalLong serverCpu0 = cpu(server);
@@ -209,6 +213,7 @@ final class Run {
         result.fanout =
             new RunResult.Fanout(
                 fleet.size(),
+                fleet.resumed(),
                 last,
                 fleet.minReceived(),
                 fleet.totalReceived(),

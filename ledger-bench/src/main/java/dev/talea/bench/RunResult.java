@@ -31,6 +31,7 @@ final class RunResult {
   /** The live tails of a fanout run. */
   record Fanout(
       int subscribers,
+      long resumed,
       long lastSeq,
       long minReceived,
       long totalReceived,
@@ -160,6 +161,12 @@ final class RunResult {
           fanout.subscribers());
     }
     out.println("  errors       " + (recorder.errors().isEmpty() ? "none" : recorder.errors()));
+    if (engine.warmupBacklogDropped() > 0) {
+      out.printf(
+          "  generator    %,d requests due in the warm-up were still waiting when it ended: not"
+              + " sent (the measured phase starts with an empty backlog)%n",
+          engine.warmupBacklogDropped());
+    }
     if (engine.notSent() > 0 || engine.behind() > 0) {
       out.printf(
           "  generator    the server fell behind the rate: %,d due requests dropped from a full"
@@ -186,23 +193,30 @@ final class RunResult {
     if (fanout != null) {
       out.printf(
           Locale.ROOT,
-          "  live tails   %d subscribers, each received %,d of %,d commits%s%s%n",
+          "  live tails   %d subscribers, each received %,d of %,d commits%s%s; %d resumed after"
+              + " the server disconnected them as too slow%n",
           fanout.subscribers(),
           fanout.minReceived(),
           fanout.lastSeq(),
           fanout.allCaughtUp() ? "" : " (NOT all caught up)",
-          fanout.problems().isEmpty() ? "" : "; problems " + fanout.problems());
+          fanout.problems().isEmpty() ? "" : "; problems " + fanout.problems(),
+          fanout.resumed());
     }
     double window = recorder.windowSeconds();
     if (groupCommits != null && groupCommits.commits() > 0) {
       out.printf(
           Locale.ROOT,
           "  server       %,.0f group commits, mean group %.1f drafts, store time per commit %.2f"
-              + " ms (busy %.0f%% of the window)%n",
+              + " ms%s%n",
           groupCommits.commits(),
           groupCommits.drafts() / groupCommits.commits(),
           groupCommits.storeSeconds() * 1000 / groupCommits.commits(),
-          100 * groupCommits.storeSeconds() / window);
+          books == 1
+              ? String.format(
+                  Locale.ROOT,
+                  " (the book's store busy %.0f%% of the window)",
+                  100 * groupCommits.storeSeconds() / window)
+              : "");
     }
     if (machineCpuNanos != null) {
       double units = recorder.units();
@@ -268,6 +282,7 @@ final class RunResult {
       latency.set("delivery", percentiles(fanout.delivery()));
       ObjectNode tails = root.putObject("fanout");
       tails.put("subscribers", fanout.subscribers());
+      tails.put("resumed", fanout.resumed());
       tails.put("last_seq", fanout.lastSeq());
       tails.put("min_received", fanout.minReceived());
       tails.put("total_received", fanout.totalReceived());
@@ -283,6 +298,7 @@ final class RunResult {
     generator.put("failed", engine.failed());
     generator.put("not_sent", engine.notSent());
     generator.put("behind_at_end", engine.behind());
+    generator.put("warmup_backlog_dropped", engine.warmupBacklogDropped());
     generator.put("peak_backlog", engine.peakBacklog());
     ObjectNode check = root.putObject("check");
     check.put("ok", ok());

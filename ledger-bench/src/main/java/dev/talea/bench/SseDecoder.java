@@ -37,10 +37,16 @@ final class SseDecoder {
   private boolean sawCr;
   private int lastFour;
   private String id;
+  private boolean ended;
 
   SseDecoder(Consumer<Event> events, Consumer<String> comments) {
     this.events = events;
     this.comments = comments;
+  }
+
+  /** Whether the server ended the stream (its last chunk arrived). */
+  boolean ended() {
+    return ended;
   }
 
   /** The response status, or -1 before the head is complete. */
@@ -75,7 +81,11 @@ final class SseDecoder {
             sizeLine.setLength(0);
             int semicolon = text.indexOf(';');
             chunkLeft = Long.parseLong(semicolon < 0 ? text : text.substring(0, semicolon), 16);
-            state = chunkLeft == 0 ? State.CHUNK_END : State.CHUNK_DATA;
+            if (chunkLeft == 0) {
+              ended = true;
+              return;
+            }
+            state = State.CHUNK_DATA;
           } else if (c != '\r') {
             sizeLine.append(c);
           }

@@ -24,6 +24,10 @@ final class SseFleet implements AutoCloseable {
   private static final long MAX_MICROS = 3_600_000_000L;
 
   private final Selector selector;
+  private final InetSocketAddress address;
+  private final Requests requests;
+  private final String path;
+  private volatile long resumed;
   private final List<Subscriber> subscribers = new ArrayList<>();
   private final Histogram delivery = new Histogram(MAX_MICROS, 3);
   private final TreeMap<String, Long> problems = new TreeMap<>();
@@ -33,13 +37,17 @@ final class SseFleet implements AutoCloseable {
   private volatile long measureUntilMicros = Long.MAX_VALUE;
 
   private final class Subscriber {
-    final SseDecoder decoder;
+    SseDecoder decoder;
     long nextSeq = 1;
     volatile long received;
     volatile boolean ended;
 
     Subscriber() {
-      decoder = new SseDecoder(this::event, comment -> {});
+      decoder = newDecoder();
+    }
+
+    SseDecoder newDecoder() {
+      return new SseDecoder(this::event, comment -> {});
     }
 
     private void event(SseDecoder.Event event) {
@@ -72,24 +80,53 @@ final class SseFleet implements AutoCloseable {
   /** Connects {@code count} subscribers to {@code book} from seq 1 and starts reading. */
   SseFleet(InetSocketAddress address, Requests requests, String book, int count)
       throws IOException {
+    this.address = address;
+    this.requests = requests;
+    this.path = "/v1/books/" + book + "/events";
     selector = Selector.open();
-    byte[] request = requests.get("/v1/books/" + book + "/events?from_seq=1", "text/event-stream");
+    byte[] request = requests.get(path + "?from_seq=1", "text/event-stream");
     for (int i = 0; i < count; i++) {
-      SocketChannel channel = SocketChannel.open();
-      channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      channel.connect(address);
-      ByteBuffer out = ByteBuffer.wrap(request);
-      while (out.hasRemaining()) {
-        channel.write(out);
-      }
-      channel.configureBlocking(false);
       Subscriber subscriber = new Subscriber();
       subscribers.add(subscriber);
-      channel.register(selector, SelectionKey.OP_READ, subscriber);
+      connect(subscriber, request);
     }
     thread = new Thread(this::run, "talea-bench-sse");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  private void connect(Subscriber subscriber, byte[] request) throws IOException {
+    SocketChannel channel = SocketChannel.open();
+    channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    channel.connect(address);
+    ByteBuffer out = ByteBuffer.wrap(request);
+    while (out.hasRemaining()) {
+      channel.write(out);
+    }
+    channel.configureBlocking(false);
+    channel.register(selector, SelectionKey.OP_READ, subscriber);
+  }
+
+  /**
+   * The server ended a subscriber's stream (it fell too far behind): reconnect with {@code
+   * Last-Event-ID}, as a client does, and go on from the next seq.
+   */
+  private void resume(SelectionKey key, Subscriber subscriber) {
+    key.cancel();
+    try {
+      key.channel().close();
+      subscriber.decoder = subscriber.newDecoder();
+      connect(subscriber, requests.resume(path, subscriber.nextSeq - 1));
+      resumed++;
+    } catch (IOException e) {
+      subscriber.ended = true;
+      problem("cannot reconnect: " + e.getMessage());
+    }
+  }
+
+  /** How many times a subscriber was disconnected by the server and resumed. */
+  long resumed() {
+    return resumed;
   }
 
   /** Records deliveries of commits made in this wall-clock window (epoch microseconds). */
@@ -128,6 +165,10 @@ final class SseFleet implements AutoCloseable {
           }
           synchronized (this) {
             subscriber.decoder.feed(buffer.array(), 0, n);
+          }
+          if (subscriber.decoder.ended() && !stopping) {
+            resume(key, subscriber);
+            continue;
           }
           if (subscriber.decoder.status() > 0 && subscriber.decoder.status() != 200) {
             problem("answered " + subscriber.decoder.status());

@@ -43,6 +43,13 @@ class SseDecoderTest {
         .containsExactly(
             new SseDecoder.Event("1", "{\"seq\":1}"), new SseDecoder.Event("2", "{\"seq\":2}"));
     assertThat(comments).containsExactly("keepalive");
+    assertThat(decoder.ended()).isFalse();
+
+    // The server ends the stream (a subscriber too slow): the last chunk.
+    feed(chunk(": disconnected (too slow)\n\n") + "0\r\n\r\n");
+
+    assertThat(decoder.ended()).isTrue();
+    assertThat(comments).containsExactly("keepalive", "disconnected (too slow)");
   }
 
   @Test

@@ -78,10 +78,13 @@ final class KeyIndex {
   }
 
   private void grow() {
+    // Allocate everything before changing anything: if the heap runs out, the table is unchanged.
+    long[] newHashes = new long[hashes.length * 2];
+    long[] newSeqs = new long[seqs.length * 2];
     long[] oldHashes = hashes;
     long[] oldSeqs = seqs;
-    hashes = new long[oldHashes.length * 2];
-    seqs = new long[oldSeqs.length * 2];
+    hashes = newHashes;
+    seqs = newSeqs;
     for (int i = 0; i < oldHashes.length; i++) {
       if (oldHashes[i] != EMPTY) {
         insert(oldHashes[i], oldSeqs[i]);

@@ -427,6 +427,22 @@ final class LogStore implements Store {
             target.apply(records.get(i), positions[i]);
             txIds.put(records.get(i).txId(), target.number, records.get(i).seq());
           }
+        } catch (RuntimeException | Error e) {
+          // The commits are durable but the indexes in memory may now disagree with the log (the
+          // heap ran out while an index grew, say). Taking more writes could build on that, so
+          // the store stops writing; a restart rebuilds the indexes from the log, and the posts
+          // answered unavailable meanwhile are found there when retried with their keys.
+          failure =
+              new IOException(
+                  "commits up to seq "
+                      + records.get(records.size() - 1).seq()
+                      + " of book "
+                      + book
+                      + " are in the log but could not be applied in memory: "
+                      + e,
+                  e);
+          throw new StoreUnavailableException(
+              "the append log store stopped writing: " + failure.getMessage(), e);
         } finally {
           txIdLock.writeLock().unlock();
           writeLock.unlock();

@@ -68,12 +68,16 @@ final class TxIdIndex {
   }
 
   private void grow() {
+    // Allocate everything before changing anything: if the heap runs out, the table is unchanged.
+    long[] newMsbs = new long[msbs.length * 2];
+    long[] newLsbs = new long[lsbs.length * 2];
+    long[] newValues = new long[values.length * 2];
     long[] oldMsbs = msbs;
     long[] oldLsbs = lsbs;
     long[] oldValues = values;
-    msbs = new long[oldMsbs.length * 2];
-    lsbs = new long[oldLsbs.length * 2];
-    values = new long[oldValues.length * 2];
+    msbs = newMsbs;
+    lsbs = newLsbs;
+    values = newValues;
     for (int i = 0; i < oldValues.length; i++) {
       if (oldValues[i] != 0) {
         insert(oldMsbs[i], oldLsbs[i], oldValues[i]);
