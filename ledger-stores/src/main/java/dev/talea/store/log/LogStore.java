@@ -87,6 +87,9 @@ final class LogStore implements Store {
    */
   private volatile IOException failure;
 
+  /** A fault to raise while durable commits are applied in memory; for tests of the fail-stop. */
+  private volatile Error applyFault;
+
   LogStore(Path directory, long segmentBytes, StoreSettings settings) {
     this.directory = directory;
     this.settings = settings;
@@ -386,6 +389,11 @@ final class LogStore implements Store {
 
   // ---- the write path ---------------------------------------------------------------------------
 
+  /** Makes the next in-memory apply of durable commits fail with {@code fault} (tests only). */
+  void injectApplyFault(Error fault) {
+    applyFault = fault;
+  }
+
   @Override
   public List<PostOutcome> commitBatch(String book, List<TransactionDraft> drafts) {
     if (drafts.isEmpty()) {
@@ -424,6 +432,10 @@ final class LogStore implements Store {
         txIdLock.writeLock().lock();
         try {
           for (int i = 0; i < records.size(); i++) {
+            Error fault = applyFault;
+            if (fault != null) {
+              throw fault;
+            }
             target.apply(records.get(i), positions[i]);
             txIds.put(records.get(i).txId(), target.number, records.get(i).seq());
           }
