@@ -57,26 +57,10 @@ final class Probes {
     }
   }
 
-  /** The value of one un-labelled sample in a Prometheus text scrape, if present. */
+  /** The value of one un-labelled sample in the scrape of {@code metrics}, if present. */
   static OptionalDouble scrape(URI metrics, String name) {
-    if (metrics == null) {
-      return OptionalDouble.empty();
-    }
-    try {
-      HttpResponse<String> response =
-          HTTP.send(
-              HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(5)).build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (response.statusCode() != 200) {
-        return OptionalDouble.empty();
-      }
-      return sample(response.body(), name);
-    } catch (IOException e) {
-      return OptionalDouble.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return OptionalDouble.empty();
-    }
+    String text = metrics == null ? null : scrapeText(metrics);
+    return text == null ? OptionalDouble.empty() : sample(text, name);
   }
 
   /** A whole Prometheus text scrape, or null if it cannot be had. */

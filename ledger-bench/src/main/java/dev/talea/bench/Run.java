@@ -88,7 +88,7 @@ final class Run {
       }
       load(server, result);
     } finally {
-      deleteQuietly(work);
+      Server.deleteTree(work);
     }
     return result;
   }
@@ -250,14 +250,6 @@ final class Run {
     long left;
     while ((left = nanoTime - System.nanoTime()) > 0) {
       Thread.sleep(Math.max(1, Math.min(1_000, left / 1_000_000)));
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (Exception ignored) {
-      // A scratch directory.
     }
   }
 

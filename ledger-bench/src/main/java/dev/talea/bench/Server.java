@@ -308,7 +308,7 @@ final class Server implements AutoCloseable {
     return bytes;
   }
 
-  private static void deleteTree(Path path) {
+  static void deleteTree(Path path) {
     if (!Files.exists(path)) {
       return;
     }
