@@ -21,16 +21,16 @@ final class Requests {
   }
 
   byte[] get(String path, String accept) {
-    return (("GET " + path + head) + "Accept: " + accept + "\r\n\r\n")
-        .getBytes(StandardCharsets.UTF_8);
+    return get(path, accept, "");
   }
 
   /** A live-tail request resuming after {@code lastEventId}. */
   byte[] resume(String path, long lastEventId) {
-    return (("GET " + path + head)
-            + "Accept: text/event-stream\r\nLast-Event-ID: "
-            + lastEventId
-            + "\r\n\r\n")
+    return get(path, "text/event-stream", "Last-Event-ID: " + lastEventId + "\r\n");
+  }
+
+  private byte[] get(String path, String accept, String moreHeaders) {
+    return ("GET " + path + head + "Accept: " + accept + "\r\n" + moreHeaders + "\r\n")
         .getBytes(StandardCharsets.UTF_8);
   }
 

@@ -80,17 +80,8 @@ final class Workloads {
         String path = "/v1/books/" + book + "/accounts/" + Requests.customer(from) + "/balances";
         return new LoadEngine.Request(requests.get(path, "application/json"), new Op("read", book));
       }
-      int to = random.nextInt(accounts - 1);
-      if (to >= from) {
-        to++;
-      }
       json.setLength(0);
-      Requests.transfer(
-          json,
-          keyPrefix + "-" + next++,
-          Requests.customer(from),
-          Requests.customer(to),
-          1 + random.nextInt(1_000_000));
+      transferFrom(json, keyPrefix + "-" + next++, from, accounts, random);
       return new LoadEngine.Request(
           requests.post("/v1/books/" + book + "/transactions", json.toString()),
           new Op("post", book));
@@ -168,17 +159,7 @@ final class Workloads {
         if (i > 0) {
           json.append(',');
         }
-        int from = random.nextInt(accounts);
-        int to = random.nextInt(accounts - 1);
-        if (to >= from) {
-          to++;
-        }
-        Requests.transfer(
-            json,
-            keyPrefix + "-" + next++,
-            Requests.customer(from),
-            Requests.customer(to),
-            1 + random.nextInt(1_000_000));
+        transferFrom(json, keyPrefix + "-" + next++, random.nextInt(accounts), accounts, random);
       }
       json.append("]}");
       return new LoadEngine.Request(
@@ -237,6 +218,20 @@ final class Workloads {
       commits.addUnknown(batchSize);
       recorder.failed("batch", "io " + reason, due, done);
     }
+  }
+
+  /**
+   * Appends a transfer of a random amount (1 to 999,999 minor units) from customer {@code from} to
+   * another customer chosen at random.
+   */
+  private static void transferFrom(
+      StringBuilder json, String key, int from, int accounts, SplittableRandom random) {
+    int to = random.nextInt(accounts - 1);
+    if (to >= from) {
+      to++;
+    }
+    Requests.transfer(
+        json, key, Requests.customer(from), Requests.customer(to), 1 + random.nextInt(1_000_000));
   }
 
   /** An operation's kind and book, remembered with its request. */

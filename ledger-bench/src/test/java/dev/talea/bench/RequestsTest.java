@@ -52,6 +52,21 @@ class RequestsTest {
   }
 
   @Test
+  void aResumedLiveTailNamesTheLastEventReceived() {
+    Requests requests = new Requests("127.0.0.1:8080", "t0k3n");
+
+    assertThat(new String(requests.resume("/v1/books/b/events", 41), StandardCharsets.UTF_8))
+        .isEqualTo(
+            "GET /v1/books/b/events HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                + "Authorization: Bearer t0k3n\r\nAccept: text/event-stream\r\n"
+                + "Last-Event-ID: 41\r\n\r\n");
+    assertThat(new String(requests.get("/v1/books", "application/json"), StandardCharsets.UTF_8))
+        .isEqualTo(
+            "GET /v1/books HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                + "Authorization: Bearer t0k3n\r\nAccept: application/json\r\n\r\n");
+  }
+
+  @Test
   void errorKeysNameStatusAndCode() {
     assertThat(Recorder.errorKey(429, "{\"type\":\"t\",\"error\":\"overloaded\",\"book\":\"b\"}"))
         .isEqualTo("429 overloaded");
