@@ -6,10 +6,10 @@ import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 
 /**
- * Latencies and counts of one run, by operation ({@code post}, {@code read}, {@code batch}, {@code
- * delivery}). Latencies count only operations that fell due inside the measured window (after the
- * warm-up); errors count every operation, warm-up included, because every one of them is a fact
- * about the server.
+ * Latencies and counts of one run, by operation ({@code post}, {@code read}, {@code batch}).
+ * Latencies count the operations that fell due inside the measured window (after the warm-up),
+ * throughput the work answered inside it; errors count every operation, warm-up included, because
+ * every one of them is a fact about the server.
  */
 final class Recorder {
 
@@ -19,7 +19,6 @@ final class Recorder {
   private final long measureFrom;
   private final long measureUntil;
   private final Map<String, Histogram> latencies = new LinkedHashMap<>();
-  private final Map<String, Long> measured = new LinkedHashMap<>();
   private final Map<String, Long> errors = new TreeMap<>();
   private long units;
 
@@ -63,11 +62,10 @@ final class Recorder {
     errors.merge(operation + " " + key, count, Long::sum);
   }
 
-  void latency(String operation, long nanos) {
+  private void latency(String operation, long nanos) {
     latencies
         .computeIfAbsent(operation, k -> new Histogram(MAX_MICROS, 3))
         .recordValue(Math.max(0, Math.min(MAX_MICROS, nanos / 1_000)));
-    measured.merge(operation, 1L, Long::sum);
   }
 
   long units() {
@@ -84,10 +82,6 @@ final class Recorder {
 
   Map<String, Long> errors() {
     return errors;
-  }
-
-  long errorCount() {
-    return errors.values().stream().mapToLong(Long::longValue).sum();
   }
 
   /** The error key of a problem answer: status and the {@code error} code when the body has one. */

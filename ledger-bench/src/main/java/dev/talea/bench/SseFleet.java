@@ -40,7 +40,6 @@ final class SseFleet implements AutoCloseable {
     SseDecoder decoder;
     long nextSeq = 1;
     volatile long received;
-    volatile boolean ended;
 
     Subscriber() {
       decoder = newDecoder();
@@ -119,7 +118,6 @@ final class SseFleet implements AutoCloseable {
       connect(subscriber, requests.resume(path, subscriber.nextSeq - 1));
       resumed++;
     } catch (IOException e) {
-      subscriber.ended = true;
       problem("cannot reconnect: " + e.getMessage());
     }
   }
@@ -158,7 +156,6 @@ final class SseFleet implements AutoCloseable {
             n = -1;
           }
           if (n < 0) {
-            subscriber.ended = true;
             key.cancel();
             problem("stream ended by the server");
             continue;
@@ -172,7 +169,6 @@ final class SseFleet implements AutoCloseable {
           }
           if (subscriber.decoder.status() > 0 && subscriber.decoder.status() != 200) {
             problem("answered " + subscriber.decoder.status());
-            subscriber.ended = true;
             key.cancel();
           }
         }
