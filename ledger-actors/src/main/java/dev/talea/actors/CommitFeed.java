@@ -127,6 +127,12 @@ public final class CommitFeed implements CommitNotices {
     return hubs.containsKey(book);
   }
 
+  /** How many subscribers have attached to the book's live commits (for tests). */
+  int liveSubscribers(String book) {
+    Hub hub = hubs.get(book);
+    return hub == null ? 0 : hub.subscribers.size();
+  }
+
   /** Joins the book's hub now, buffering live commits until they are consumed. */
   private Source<Transaction, NotUsed> attach(String book, AtomicLong next) {
     Pair<BoundedSourceQueue<Transaction>, Source<Transaction, NotUsed>> queue =
