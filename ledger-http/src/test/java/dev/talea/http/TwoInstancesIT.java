@@ -28,6 +28,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -282,6 +284,155 @@ class TwoInstancesIT {
     } finally {
       tails.forEach(Sse::close);
     }
+  }
+
+  // ---- live tails under load ------------------------------------------------------------------
+
+  /**
+   * Tails join near the head of a book that both instances are writing, read a little, leave, and
+   * resume with {@code Last-Event-ID}: their catch-up reads cross commits landing at that moment.
+   * Every event must carry exactly the commit that {@code GET /v1/transactions/{id}} returns,
+   * postings included, and every session must see consecutive seqs.
+   */
+  @Test
+  void liveTailsJoiningAndResumingUnderLoadCarryExactlyTheStoredCommits() throws Exception {
+    String book = openBook();
+    for (String account : List.of("liabilities:alice", "liabilities:bob")) {
+      assertThat(a.put(account(book, account), "{\"kind\":\"liability\"}").statusCode())
+          .isEqualTo(201);
+    }
+    int writers = 4;
+    int postsPerWriter = 120;
+    AtomicLong acked = new AtomicLong();
+    AtomicBoolean writing = new AtomicBoolean(true);
+    ExecutorService pool = Executors.newFixedThreadPool(writers + 2);
+    List<Future<?>> writes = new ArrayList<>();
+    List<Future<List<List<Sse.Event>>>> joins = new ArrayList<>();
+    try {
+      for (int w = 0; w < writers; w++) {
+        TaleadProcess through = w % 2 == 0 ? a : b;
+        int writer = w;
+        writes.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < postsPerWriter; i++) {
+                    HttpResponse<String> reply =
+                        through.post(
+                            "/v1/books/" + book + "/transactions",
+                            fourPostings("w" + writer + "-" + i, 1 + i % 7));
+                    assertThat(reply.statusCode()).as(reply.body()).isEqualTo(201);
+                    acked.accumulateAndGet(
+                        TaleadProcess.json(reply).get("seq").asLong(), Math::max);
+                  }
+                  return null;
+                }));
+      }
+      for (int j = 0; j < 2; j++) {
+        TaleadProcess via = j == 0 ? a : b;
+        joins.add(pool.submit(() -> joinAndResume(via, book, acked, writing)));
+      }
+      for (Future<?> write : writes) {
+        write.get(3, TimeUnit.MINUTES);
+      }
+      writing.set(false);
+
+      Map<String, JsonNode> stored = new HashMap<>();
+      int events = 0;
+      int sessions = 0;
+      for (Future<List<List<Sse.Event>>> join : joins) {
+        for (List<Sse.Event> session : join.get(1, TimeUnit.MINUTES)) {
+          sessions++;
+          for (int i = 1; i < session.size(); i++) {
+            assertThat(session.get(i).seq()).isEqualTo(session.get(i - 1).seq() + 1);
+          }
+          for (Sse.Event event : session) {
+            events++;
+            JsonNode data = Json.parseResponse(event.data().getBytes(StandardCharsets.UTF_8));
+            String txId = data.get("tx_id").asText();
+            JsonNode expected =
+                stored.computeIfAbsent(
+                    txId, id -> TaleadProcess.json(a.get("/v1/transactions/" + id)));
+            assertThat(data.get("postings")).as("postings of seq %s", event.id()).hasSize(4);
+            assertThat(data).as("the event with id %s", event.id()).isEqualTo(expected);
+          }
+        }
+      }
+      System.out.printf(
+          "%d tail sessions under load received %d events, each equal to its stored commit%n",
+          sessions, events);
+      assertThat(sessions).isGreaterThan(10);
+    } finally {
+      writing.set(false);
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * While the writers run: join a few commits behind the acknowledged head, take what is already
+   * committed, leave, resume after the last event received, leave again. Returns the sessions.
+   */
+  private List<List<Sse.Event>> joinAndResume(
+      TaleadProcess via, String book, AtomicLong acked, AtomicBoolean writing) {
+    List<List<Sse.Event>> sessions = new ArrayList<>();
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    while (writing.get()) {
+      long head = acked.get();
+      if (head < 10) {
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return sessions;
+        }
+        continue;
+      }
+      long from = Math.max(1, head - random.nextInt(30));
+      List<Sse.Event> joined = take(via, events(book, "?from_seq=" + from), head);
+      sessions.add(joined);
+      long last = joined.get(joined.size() - 1).seq();
+      long now = acked.get();
+      if (now > last) {
+        sessions.add(
+            take(via, events(book, ""), Math.min(now, last + 5), "Last-Event-ID", "" + last));
+      }
+    }
+    return sessions;
+  }
+
+  /** Opens a tail, waits for the event with seq {@code through} (already committed), closes. */
+  private static List<Sse.Event> take(
+      TaleadProcess via, String path, long through, String... headers) {
+    try (Sse tail = Sse.open(via.uri(path), TaleadProcess.TOKEN, headers)) {
+      assertThat(tail.awaitStatus()).isEqualTo(200);
+      List<Sse.Event> events = tail.awaitSeq(through);
+      assertThat(events).isNotEmpty();
+      return events;
+    }
+  }
+
+  /** Four postings in BTC over four accounts, balanced. */
+  private static String fourPostings(String key, int satoshis) {
+    String amount = String.format("0.%08d", satoshis);
+    StringBuilder json =
+        new StringBuilder("{\"idempotency_key\":\"" + key + "\",\"memo\":\"load " + key + "\"");
+    json.append(",\"postings\":[");
+    String[][] postings = {
+      {"assets:cash", "debit"},
+      {"equity:capital", "debit"},
+      {"liabilities:alice", "credit"},
+      {"liabilities:bob", "credit"}
+    };
+    for (int i = 0; i < postings.length; i++) {
+      json.append(i == 0 ? "" : ",")
+          .append("{\"account\":\"")
+          .append(postings[i][0])
+          .append("\",\"asset\":\"BTC\",\"")
+          .append(postings[i][1])
+          .append("\":\"")
+          .append(amount)
+          .append("\"}");
+    }
+    return json.append("]}").toString();
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import java.util.Objects;
  * The outcome of re-deriving a book from its postings: the hash chain recomputed and every stored
  * balance recomputed.
  *
- * @param seq the last seq checked
+ * @param seq the book's seq in the state that was verified: its commits up to this seq were checked
  * @param headHash the chain head that was verified (on success)
  * @param firstBadSeq the first seq whose stored data disagrees with the recomputation (on failure)
  * @param reason what disagreed (on failure)
@@ -28,7 +28,11 @@ public record VerifyResult(
     return new VerifyResult(book, seq, Objects.requireNonNull(headHash), true, null, null);
   }
 
-  public static VerifyResult failed(String book, long firstBadSeq, String reason) {
-    return new VerifyResult(book, firstBadSeq, null, false, firstBadSeq, reason);
+  /**
+   * @param seq the book's seq in the state that was verified
+   * @param firstBadSeq the first seq (at most {@code seq}) whose stored data disagrees
+   */
+  public static VerifyResult failed(String book, long seq, long firstBadSeq, String reason) {
+    return new VerifyResult(book, seq, null, false, firstBadSeq, reason);
   }
 }

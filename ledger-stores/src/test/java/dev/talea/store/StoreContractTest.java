@@ -49,6 +49,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -1583,6 +1584,34 @@ public abstract class StoreContractTest {
   @Test
   void verifyOfAnUnknownBookIsNotFound() {
     assertThat(ledgerFailure(() -> store.verify(newBook())).code()).isEqualTo(ErrorCode.NOT_FOUND);
+  }
+
+  // ---- reads under concurrent writes ----------------------------------------------------------
+
+  /**
+   * Every read is one snapshot: while writers commit, every answer equals the book's state right
+   * after the seq it reports (replayed here from the acknowledged commits), and never misses a
+   * commit acknowledged before the read began. See {@link ConcurrentReads}.
+   */
+  @Test
+  void everyReadUnderConcurrentWritesAnswersFromOneStateOfTheBook() throws Exception {
+    String book = newBook();
+
+    List<String> failures = new ConcurrentReads(store, book, 4, 3, 12).run();
+
+    Map<String, List<String>> byRead = new TreeMap<>();
+    for (String failure : failures) {
+      byRead
+          .computeIfAbsent(failure.substring(0, failure.indexOf(' ')), r -> new ArrayList<>())
+          .add(failure.length() > 700 ? failure.substring(0, 700) + "..." : failure);
+    }
+    StringBuilder summary = new StringBuilder();
+    byRead.forEach(
+        (read, list) -> {
+          summary.append(String.format("%n%s: %d wrong answers, e.g.", read, list.size()));
+          list.stream().limit(2).forEach(f -> summary.append("\n  ").append(f));
+        });
+    assertThat(failures).as("answers that mix states:%s", summary).isEmpty();
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -302,7 +302,10 @@ public final class WireReader {
             return VerifyResult.ok(book, f.requiredLong("seq"), f.requiredString("head_hash"));
           }
           return VerifyResult.failed(
-              book, f.requiredLong("first_bad_seq"), f.requiredString("reason"));
+              book,
+              f.requiredLong("seq"),
+              f.requiredLong("first_bad_seq"),
+              f.requiredString("reason"));
         });
   }
 

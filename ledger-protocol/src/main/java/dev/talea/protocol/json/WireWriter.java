@@ -265,6 +265,7 @@ public final class WireWriter {
       node.put("head_hash", result.headHash());
       node.put("ok", true);
     } else {
+      node.put("seq", result.seq());
       node.put("ok", false);
       node.put("first_bad_seq", result.firstBadSeq());
       node.put("reason", result.reason());

@@ -584,11 +584,11 @@ class WireRoundTripTest {
 
     @Test
     void failedVerifyResultRoundTrips() {
-      VerifyResult result = VerifyResult.failed("payments", 17, "hash mismatch at seq 17");
+      VerifyResult result = VerifyResult.failed("payments", 40, 17, "hash mismatch at seq 17");
       ObjectNode node = WireWriter.verifyResult(result);
       assertThat(Json.toString(node))
           .isEqualTo(
-              "{\"book\":\"payments\",\"ok\":false,\"first_bad_seq\":17,"
+              "{\"book\":\"payments\",\"seq\":40,\"ok\":false,\"first_bad_seq\":17,"
                   + "\"reason\":\"hash mismatch at seq 17\"}");
       assertThat(WireReader.verifyResult(response(node))).isEqualTo(result);
     }

@@ -29,6 +29,7 @@ import java.util.Set;
 public final class ChainVerifier {
 
   private final String book;
+  private final BookSummary head;
   private final Map<String, AccountKind> kinds;
   private final Map<BalanceKey, BigInteger> raw = new HashMap<>();
   private final Map<BalanceKey, Integer> decimals = new HashMap<>();
@@ -38,10 +39,12 @@ public final class ChainVerifier {
   private Instant lastCommittedAt;
 
   /**
+   * @param head the book's head in the state being verified: its commits up to this seq are checked
    * @param kinds the kind of every account of the book
    */
-  public ChainVerifier(String book, Map<String, AccountKind> kinds) {
-    this.book = book;
+  public ChainVerifier(BookSummary head, Map<String, AccountKind> kinds) {
+    this.book = head.book();
+    this.head = head;
     this.kinds = kinds;
   }
 
@@ -124,13 +127,16 @@ public final class ChainVerifier {
   }
 
   /**
-   * Compares the book's stored head and raw balance projection with the derivation, after every
-   * commit has been checked.
+   * Compares the book's stored head and raw balance projection (in the same state as the head) with
+   * the derivation, after every commit up to the head has been checked.
    */
-  public VerifyResult finish(BookSummary head, Map<BalanceKey, BigInteger> storedRaw) {
+  public VerifyResult finish(Map<BalanceKey, BigInteger> storedRaw) {
     if (head.lastSeq() != lastSeq || !head.headHash().equals(lastHash)) {
       return VerifyResult.failed(
-          book, Math.max(1, head.lastSeq()), "the book's head does not match its last commit");
+          book,
+          head.lastSeq(),
+          Math.max(1, head.lastSeq()),
+          "the book's head does not match its last commit");
     }
     Set<BalanceKey> keys = new HashSet<>(raw.keySet());
     keys.addAll(storedRaw.keySet());
@@ -158,12 +164,12 @@ public final class ChainVerifier {
       }
     }
     if (reason != null) {
-      return VerifyResult.failed(book, firstBad, reason);
+      return VerifyResult.failed(book, head.lastSeq(), firstBad, reason);
     }
     return VerifyResult.ok(book, lastSeq, lastHash);
   }
 
   private Optional<VerifyResult> fail(long seq, String reason) {
-    return Optional.of(VerifyResult.failed(book, seq, reason));
+    return Optional.of(VerifyResult.failed(book, head.lastSeq(), seq, reason));
   }
 }

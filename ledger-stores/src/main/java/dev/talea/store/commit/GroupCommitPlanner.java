@@ -81,6 +81,24 @@ public final class GroupCommitPlanner {
   }
 
   /**
+   * The outcomes of drafts to a book that does not exist: it has no accounts, so every draft is
+   * rejected (as {@code unknown_account}, or for an earlier fault) and nothing is to be written.
+   */
+  public static List<PostOutcome> toMissingBook(
+      String book, List<TransactionDraft> drafts, Function<String, Asset> assets) {
+    return plan(
+            book,
+            BookSnapshot.empty(Map.of(), Map.of()),
+            dev.talea.protocol.Timestamps.truncate(Instant.now()),
+            drafts,
+            assets,
+            () -> {
+              throw new IllegalStateException("a draft to a book without accounts was accepted");
+            })
+        .outcomes();
+  }
+
+  /**
    * Plans a group commit.
    *
    * @param committedAt from {@link #commitTimestamp}

@@ -3,10 +3,13 @@ package dev.talea.store.jdbc;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 
 /**
- * Connections from one HikariCP pool, for reads and writes alike (Postgres).
+ * Connections from one HikariCP pool, for reads and writes alike (Postgres). Writes run in {@code
+ * READ COMMITTED} transactions serialized per book by the counter row's lock; reads of several
+ * statements run in {@code REPEATABLE READ READ ONLY} transactions, so that they see one state.
  *
  * <p>Every call bounds how long it waits for the database to answer on the socket: {@link
  * #WRITE_NETWORK_TIMEOUT} for a group commit (a few milliseconds of work, or a wait for another
@@ -28,11 +31,39 @@ final class PooledConnections implements Connections {
 
   @Override
   public <T> T write(SqlWork<T> work) throws SQLException {
+    return inTransaction(WRITE_NETWORK_TIMEOUT, null, work);
+  }
+
+  @Override
+  public <T> T read(SqlWork<T> work) throws SQLException {
     try (Connection connection = pool.getConnection()) {
-      connection.setNetworkTimeout(Runnable::run, (int) WRITE_NETWORK_TIMEOUT.toMillis());
+      connection.setNetworkTimeout(Runnable::run, (int) READ_NETWORK_TIMEOUT.toMillis());
+      return work.apply(connection);
+    }
+  }
+
+  /**
+   * A {@code REPEATABLE READ} transaction: its snapshot is taken at its first query and holds for
+   * every statement after it. Read-only, so it can never fail to serialize.
+   */
+  @Override
+  public <T> T snapshot(SqlWork<T> work) throws SQLException {
+    return inTransaction(
+        READ_NETWORK_TIMEOUT, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", work);
+  }
+
+  private <T> T inTransaction(Duration networkTimeout, String begin, SqlWork<T> work)
+      throws SQLException {
+    try (Connection connection = pool.getConnection()) {
+      connection.setNetworkTimeout(Runnable::run, (int) networkTimeout.toMillis());
       connection.setAutoCommit(false);
       T result;
       try {
+        if (begin != null) {
+          try (Statement statement = connection.createStatement()) {
+            statement.execute(begin);
+          }
+        }
         result = work.apply(connection);
         connection.commit();
       } catch (SQLException | RuntimeException | Error e) {
@@ -45,14 +76,6 @@ final class PooledConnections implements Connections {
       // Committed: a connection that breaks now changes nothing (the pool resets or drops it).
       restoreAutoCommitQuietly(connection, new SQLException("ignored"));
       return result;
-    }
-  }
-
-  @Override
-  public <T> T read(SqlWork<T> work) throws SQLException {
-    try (Connection connection = pool.getConnection()) {
-      connection.setNetworkTimeout(Runnable::run, (int) READ_NETWORK_TIMEOUT.toMillis());
-      return work.apply(connection);
     }
   }
 

@@ -11,7 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * SQLite allows one writer at a time, so the store keeps exactly one writer connection (its
  * transactions begin IMMEDIATE, taking the database's write lock, which also excludes other
- * processes) and a pool of readers, which WAL lets run beside the writer.
+ * processes) and a pool of readers, which WAL lets run beside the writer. A reader's transactions
+ * are deferred: they take no lock, and each sees the database as of its first query.
  */
 final class SqliteConnections implements Connections {
 
@@ -58,6 +59,27 @@ final class SqliteConnections implements Connections {
   public <T> T read(SqlWork<T> work) throws SQLException {
     try (Connection connection = readers.getConnection()) {
       return work.apply(connection);
+    }
+  }
+
+  /**
+   * One deferred transaction on a reader: in WAL mode its first query fixes the state it reads (the
+   * last commit before it), and the writer goes on committing beside it.
+   */
+  @Override
+  public <T> T snapshot(SqlWork<T> work) throws SQLException {
+    try (Connection connection = readers.getConnection()) {
+      connection.setAutoCommit(false);
+      try {
+        T result = work.apply(connection);
+        connection.commit();
+        return result;
+      } catch (SQLException | RuntimeException | Error e) {
+        PooledConnections.rollbackQuietly(connection, e);
+        throw e;
+      } finally {
+        connection.setAutoCommit(true);
+      }
     }
   }
 

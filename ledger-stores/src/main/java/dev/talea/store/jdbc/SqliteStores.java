@@ -57,9 +57,14 @@ public final class SqliteStores {
     } catch (SQLException e) {
       throw new StoreUnavailableException("cannot open " + file + ": " + e.getMessage(), e);
     }
+    // Readers begin deferred transactions: an immediate one would take the write lock.
+    SQLiteConfig readerConfig = new SQLiteConfig(config.toProperties());
+    readerConfig.setTransactionMode(SQLiteConfig.TransactionMode.DEFERRED);
+    SQLiteDataSource readerSource = new SQLiteDataSource(readerConfig);
+    readerSource.setUrl("jdbc:sqlite:" + file);
     HikariConfig readers = new HikariConfig();
     readers.setPoolName("talea-sqlite-readers");
-    readers.setDataSource(dataSource);
+    readers.setDataSource(readerSource);
     readers.setMaximumPoolSize(settings.poolSize());
     readers.setConnectionTimeout(settings.connectionTimeout().toMillis());
     try {

@@ -1,11 +1,12 @@
 package dev.talea.store.log;
 
-import dev.talea.protocol.AccountKind;
-import dev.talea.protocol.DecimalAmount;
 import dev.talea.protocol.HashChain;
 import dev.talea.protocol.Side;
 import dev.talea.protocol.Timestamps;
 import dev.talea.store.commit.BalanceKey;
+import dev.talea.store.read.StoredAccount;
+import dev.talea.store.read.StoredCommit;
+import dev.talea.store.read.StoredPosting;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.HashMap;
@@ -25,13 +26,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 final class BookLog {
 
-  /** What the log knows of an account. */
-  record AccountState(
-      AccountKind kind,
-      DecimalAmount minBalance,
-      Map<String, String> metadata,
-      Instant createdAt) {}
-
   final String name;
   final int number;
   final ReentrantLock commitLock = new ReentrantLock();
@@ -44,7 +38,7 @@ final class BookLog {
   final LongList positions = new LongList(64);
   final LongList committedAtMicros = new LongList(64);
   final KeyIndex keys = new KeyIndex();
-  final TreeMap<String, AccountState> accounts = new TreeMap<>();
+  final TreeMap<String, StoredAccount> accounts = new TreeMap<>();
   final Map<BalanceKey, BigInteger> balances = new HashMap<>();
 
   /** Per account, per asset: the account's postings as {@code seq << 8 | index}, ascending. */
@@ -60,7 +54,7 @@ final class BookLog {
    *
    * @return false if its key's hash collided with another key's (see {@link KeyIndex#put})
    */
-  boolean apply(Records.CommitRecord commit, long position) {
+  boolean apply(StoredCommit commit, long position) {
     lastSeq = commit.seq();
     headHash = commit.hash();
     lastCommittedAt = commit.committedAt();
@@ -68,7 +62,7 @@ final class BookLog {
     committedAtMicros.add(Timestamps.toEpochMicros(commit.committedAt()));
     boolean uniqueHash = keys.put(commit.idempotencyKey(), commit.seq());
     for (int i = 0; i < commit.postings().size(); i++) {
-      Records.LoggedPosting posting = commit.postings().get(i);
+      StoredPosting posting = commit.postings().get(i);
       BigInteger delta =
           posting.side() == Side.DEBIT ? posting.amount() : posting.amount().negate();
       balances.merge(new BalanceKey(posting.account(), posting.asset()), delta, BigInteger::add);

@@ -339,27 +339,6 @@ final class LogFile implements AutoCloseable {
     return body.flip().order(ByteOrder.BIG_ENDIAN);
   }
 
-  /**
-   * Rewrites a record's body in place with a correct checksum (same length only). For tests that
-   * tamper with the log behind the store's back.
-   */
-  void overwrite(long position, byte[] body) throws IOException {
-    FileChannel channel = segments.get(segmentOf(position) - 1);
-    long offset = offsetOf(position);
-    ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER_BYTES);
-    readFully(channel, header, offset);
-    if (header.getInt(0) != body.length) {
-      throw new IllegalArgumentException("a rewritten record must keep its length");
-    }
-    ByteBuffer out = ByteBuffer.allocate(RECORD_HEADER_BYTES + body.length);
-    out.putInt(body.length).putInt(crc(body));
-    out.putInt(crc(out, 0, 8)).put(body).flip();
-    while (out.hasRemaining()) {
-      channel.write(out, offset + out.position());
-    }
-    channel.force(false);
-  }
-
   String describe(long position) {
     return String.format("segment %08d.log offset %d", segmentOf(position), offsetOf(position));
   }

@@ -5,9 +5,11 @@ import dev.talea.store.StoreException;
 import dev.talea.store.StoreSettings;
 import dev.talea.store.StoreUnavailableException;
 import dev.talea.store.StoreUrl;
+import dev.talea.store.read.StoredCommit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /** Opens the append-log store in a directory, replaying the log into memory. */
 public final class LogStores {
@@ -29,6 +31,18 @@ public final class LogStores {
   }
 
   static Store open(Path directory, StoreSettings settings, long segmentBytes) {
+    return open(directory, settings, segmentBytes, commit -> {});
+  }
+
+  /**
+   * @param beforeApply called with each durable commit before it reaches the indexes (a seam for
+   *     tests that make applying fail)
+   */
+  static Store open(
+      Path directory,
+      StoreSettings settings,
+      long segmentBytes,
+      Consumer<StoredCommit> beforeApply) {
     if (segmentBytes < 4096 || segmentBytes > (1L << 30)) {
       throw new IllegalArgumentException("segment size must be 4 KiB to 1 GiB: " + segmentBytes);
     }
@@ -39,6 +53,6 @@ public final class LogStores {
       throw new StoreUnavailableException(
           "cannot create the log directory " + absolute + ": " + e.getMessage(), e);
     }
-    return new LogStore(absolute, segmentBytes, settings);
+    return new LogStore(absolute, segmentBytes, settings, beforeApply);
   }
 }

@@ -5,6 +5,9 @@ import dev.talea.protocol.Asset;
 import dev.talea.protocol.DecimalAmount;
 import dev.talea.protocol.Side;
 import dev.talea.protocol.Timestamps;
+import dev.talea.store.read.StoredAccount;
+import dev.talea.store.read.StoredCommit;
+import dev.talea.store.read.StoredPosting;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -38,33 +41,10 @@ final class Records {
 
   record AssetRecord(Asset asset) implements Record {}
 
-  record AccountRecord(
-      String book,
-      String account,
-      AccountKind kind,
-      DecimalAmount minBalance,
-      Map<String, String> metadata,
-      Instant createdAt)
-      implements Record {}
+  /** An account opening, or a new version of its metadata. */
+  record AccountRecord(String book, StoredAccount account) implements Record {}
 
-  /** A posting as logged: amounts in minor units; decimals come from the asset registry. */
-  record LoggedPosting(
-      String account, String asset, Side side, BigInteger amount, BigInteger balanceAfter) {}
-
-  record CommitRecord(
-      String book,
-      long seq,
-      UUID txId,
-      Instant committedAt,
-      Instant occurredAt,
-      String idempotencyKey,
-      String fingerprint,
-      String memo,
-      Map<String, String> metadata,
-      List<LoggedPosting> postings,
-      String hash,
-      String prevHash)
-      implements Record {}
+  record CommitRecord(StoredCommit commit) implements Record {}
 
   // ---- encoding ---------------------------------------------------------------------------------
 
@@ -78,32 +58,33 @@ final class Records {
   }
 
   static byte[] encode(AccountRecord record) {
+    StoredAccount account = record.account();
     Writer out = new Writer();
-    out.u8(ACCOUNT).string(record.book()).string(record.account()).string(record.kind().wireName());
-    out.optionalString(record.minBalance() == null ? null : record.minBalance().normalized());
-    out.metadata(record.metadata()).time(record.createdAt());
+    out.u8(ACCOUNT).string(record.book()).string(account.name()).string(account.kind().wireName());
+    out.optionalString(account.minBalance() == null ? null : account.minBalance().normalized());
+    out.metadata(account.metadata()).time(account.createdAt());
     return out.bytes();
   }
 
-  static byte[] encode(CommitRecord record) {
+  static byte[] encode(StoredCommit commit) {
     Writer out = new Writer();
-    out.u8(COMMIT).string(record.book()).i64(record.seq());
-    out.i64(record.txId().getMostSignificantBits()).i64(record.txId().getLeastSignificantBits());
-    out.time(record.committedAt());
-    if (record.occurredAt() == null) {
+    out.u8(COMMIT).string(commit.book()).i64(commit.seq());
+    out.i64(commit.txId().getMostSignificantBits()).i64(commit.txId().getLeastSignificantBits());
+    out.time(commit.committedAt());
+    if (commit.occurredAt() == null) {
       out.u8(0);
     } else {
-      out.u8(1).time(record.occurredAt());
+      out.u8(1).time(commit.occurredAt());
     }
-    out.string(record.idempotencyKey()).hash(record.fingerprint());
-    out.optionalString(record.memo()).metadata(record.metadata());
-    out.u16(record.postings().size());
-    for (LoggedPosting posting : record.postings()) {
+    out.string(commit.idempotencyKey()).hash(commit.fingerprint());
+    out.optionalString(commit.memo()).metadata(commit.metadata());
+    out.u16(commit.postings().size());
+    for (StoredPosting posting : commit.postings()) {
       out.string(posting.account()).string(posting.asset());
       out.u8(posting.side() == Side.DEBIT ? 1 : 2);
       out.integer(posting.amount()).integer(posting.balanceAfter());
     }
-    out.hash(record.hash()).hash(record.prevHash());
+    out.hash(commit.hash()).hash(commit.prevHash());
     return out.bytes();
   }
 
@@ -119,12 +100,13 @@ final class Records {
           case ACCOUNT ->
               new AccountRecord(
                   in.string(),
-                  in.string(),
-                  kind(in.string()),
-                  minBalance(in.optionalString()),
-                  in.metadata(),
-                  in.time());
-          case COMMIT -> decodeCommit(in);
+                  new StoredAccount(
+                      in.string(),
+                      kind(in.string()),
+                      minBalance(in.optionalString()),
+                      in.metadata(),
+                      in.time()));
+          case COMMIT -> new CommitRecord(decodeCommit(in));
           default -> throw new IllegalArgumentException("unknown record type " + type);
         };
     if (body.hasRemaining()) {
@@ -133,7 +115,7 @@ final class Records {
     return record;
   }
 
-  private static CommitRecord decodeCommit(Reader in) {
+  private static StoredCommit decodeCommit(Reader in) {
     String book = in.string();
     long seq = in.i64();
     UUID txId = new UUID(in.i64(), in.i64());
@@ -144,14 +126,14 @@ final class Records {
     String memo = in.optionalString();
     Map<String, String> metadata = in.metadata();
     int count = in.u16();
-    List<LoggedPosting> postings = new ArrayList<>(count);
+    List<StoredPosting> postings = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       String account = in.string();
       String asset = in.string();
       Side side = in.u8() == 1 ? Side.DEBIT : Side.CREDIT;
-      postings.add(new LoggedPosting(account, asset, side, in.integer(), in.integer()));
+      postings.add(new StoredPosting(account, asset, side, in.integer(), in.integer()));
     }
-    return new CommitRecord(
+    return new StoredCommit(
         book,
         seq,
         txId,

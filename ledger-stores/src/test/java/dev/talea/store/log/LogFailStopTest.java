@@ -16,6 +16,7 @@ import dev.talea.store.StoreUnavailableException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,21 +51,32 @@ class LogFailStopTest {
   @Test
   void aFailureWhileApplyingDurableCommitsStopsWritesUntilReopened() {
     Path dir = temp.resolve("log");
-    try (Store store = LogStores.open(dir, StoreSettings.defaults(), 1 << 20)) {
+    AtomicReference<Error> fault = new AtomicReference<>();
+    try (Store store =
+        LogStores.open(
+            dir,
+            StoreSettings.defaults(),
+            1 << 20,
+            commit -> {
+              Error raised = fault.get();
+              if (raised != null) {
+                throw raised;
+              }
+            })) {
       store.registerAsset(new AssetSpec("BTC", 8, "Bitcoin"));
       store.openAccount(BOOK, "assets:hot-wallet", new AccountSpec(AccountKind.ASSET));
       store.openAccount(BOOK, "liabilities:alice", new AccountSpec(AccountKind.LIABILITY));
       assertThat(committed(store.commitBatch(BOOK, List.of(deposit("d-1"))).get(0)).seq())
           .isEqualTo(1);
 
-      ((LogStore) store).injectApplyFault(new OutOfMemoryError("Java heap space (injected)"));
+      fault.set(new OutOfMemoryError("Java heap space (injected)"));
       assertThatThrownBy(() -> store.commitBatch(BOOK, List.of(deposit("d-2"))))
           .isInstanceOf(StoreUnavailableException.class)
           .hasMessageContaining("stopped writing")
           .hasMessageContaining("seq 2");
 
       // Even with the fault gone, the store takes no more writes: its indexes lack seq 2.
-      ((LogStore) store).injectApplyFault(null);
+      fault.set(null);
       assertThatThrownBy(() -> store.commitBatch(BOOK, List.of(deposit("d-3"))))
           .isInstanceOf(StoreUnavailableException.class)
           .hasMessageContaining("restart talead");

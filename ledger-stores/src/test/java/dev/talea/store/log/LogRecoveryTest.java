@@ -324,7 +324,8 @@ class LogRecoveryTest {
       setUp(store);
       deposit(store, "k1", "1");
       deposit(store, "k2", "2");
-      ((LogStore) store).tamperPostingAmount(BOOK, 1, 1, java.math.BigInteger.valueOf(100000001));
+      LogTampering.changePostingAmount(
+          store, dir, BOOK, 1, 1, java.math.BigInteger.valueOf(100000001));
       VerifyResult result = store.verify(BOOK);
       assertThat(result.ok()).isFalse();
       assertThat(result.firstBadSeq()).isEqualTo(1);

@@ -41,7 +41,8 @@ class LogStoreTest extends StoreContractTest {
   protected void changePostingAmount(
       String book, long seq, int postingIndex, BigInteger newMinorUnits) {
     try {
-      ((LogStore) store).tamperPostingAmount(book, seq, postingIndex, newMinorUnits);
+      LogTampering.changePostingAmount(
+          store, directory.resolve("shared"), book, seq, postingIndex, newMinorUnits);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
