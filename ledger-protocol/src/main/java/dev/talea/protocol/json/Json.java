@@ -47,6 +47,11 @@ public final class Json {
     } catch (IOException e) {
       throw LedgerError.invalidRequest("body", "the request body is not well-formed JSON")
           .toException();
+    } catch (NumberFormatException e) {
+      // Jackson refuses some numbers (an exponent of thirty digits) outside its IOExceptions.
+      throw LedgerError.invalidRequest(
+              "body", "the request body holds a number that cannot be read")
+          .toException();
     }
   }
 
@@ -62,7 +67,7 @@ public final class Json {
         throw new WireFormatException("the response body is empty");
       }
       return node;
-    } catch (IOException e) {
+    } catch (IOException | NumberFormatException e) {
       throw new WireFormatException("the response body is not well-formed JSON", e);
     }
   }

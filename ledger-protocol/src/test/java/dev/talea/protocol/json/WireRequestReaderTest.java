@@ -327,6 +327,18 @@ class WireRequestReaderTest {
     }
 
     @Test
+    void aNumberWithAnExponentTooLongToReadIsRejectedAsBody() {
+      // Found by JsonFuzzTest: Jackson throws NumberFormatException, not an IOException.
+      assertError(
+          rejection(
+              () ->
+                  Json.parseRequest(
+                      bytes("{'kind':0.9999999999999E99999999999999999999999999999999}"))),
+          ErrorCode.INVALID_REQUEST,
+          "body");
+    }
+
+    @Test
     void trailingGarbageIsRejectedAsBody() {
       assertError(
           rejection(() -> Json.parseRequest(bytes("{'code':'BTC','decimals':8} x"))),
