@@ -43,11 +43,13 @@ import org.slf4j.event.Level;
  * <p>If the store fails, every post in flight or waiting is answered {@code unavailable} (their
  * drafts may be retried with the same keys) and the actor throws, so that its supervisor restarts
  * it after a backoff; posts arriving during the backoff wait in the supervisor's bounded stash. An
- * idle actor asks the registry to passivate it after {@code passivateAfter}.
+ * idle actor asks the registry to passivate it after {@code passivateAfter} — at once when its book
+ * turned out not to exist, so that posts to unknown books (a typo, a scan) leave no actor behind.
  */
 public final class BookActor {
 
-  public sealed interface Command permits Post, Stop, CommitDone, CommitFailed, IdleTimeout {}
+  public sealed interface Command
+      permits Post, Stop, CommitDone, CommitFailed, IdleTimeout, BookChecked {}
 
   /**
    * Commit these drafts (one for a single post, up to 1000 for a batch) and answer {@code replyTo}.
@@ -71,6 +73,9 @@ public final class BookActor {
   private enum IdleTimeout implements Command {
     INSTANCE
   }
+
+  /** Whether the book exists, asked after a group commit that committed nothing. */
+  private record BookChecked(boolean exists) implements Command {}
 
   /** Thrown after a failed group commit so that the supervisor restarts the actor with backoff. */
   static final class StoreFailure extends RuntimeException {
@@ -112,6 +117,9 @@ public final class BookActor {
   private Pending chunked;
   private List<Slice> inFlight = List.of();
   private boolean stopRequested;
+
+  /** The last group commit committed nothing, and the store has no such book. */
+  private boolean missing;
 
   private BookActor(
       String book,
@@ -160,7 +168,11 @@ public final class BookActor {
   }
 
   private Behavior<Command> idle() {
-    timers.startSingleTimer(IdleTimeout.INSTANCE, settings.passivateAfter());
+    if (missing) {
+      registry.tell(new BookRegistry.Passivate(book, context.getSelf()));
+    } else {
+      timers.startSingleTimer(IdleTimeout.INSTANCE, settings.passivateAfter());
+    }
     return Behaviors.receive(Command.class)
         .onMessage(
             Post.class,
@@ -173,6 +185,16 @@ public final class BookActor {
             IdleTimeout.INSTANCE,
             () -> {
               registry.tell(new BookRegistry.Passivate(book, context.getSelf()));
+              return Behaviors.same();
+            })
+        .onMessage(
+            BookChecked.class,
+            checked -> {
+              missing = !checked.exists();
+              if (missing) {
+                timers.cancel(IdleTimeout.INSTANCE);
+                registry.tell(new BookRegistry.Passivate(book, context.getSelf()));
+              }
               return Behaviors.same();
             })
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
@@ -191,6 +213,12 @@ public final class BookActor {
               return Behaviors.same();
             })
         .onMessageEquals(IdleTimeout.INSTANCE, Behaviors::same)
+        .onMessage(
+            BookChecked.class,
+            checked -> {
+              missing = !checked.exists();
+              return Behaviors.same();
+            })
         .build();
   }
 
@@ -284,11 +312,22 @@ public final class BookActor {
     for (Pending pending : answered) {
       pending.post.replyTo().tell(new PostResult.Done(Arrays.asList(pending.outcomes)));
     }
+    boolean committedAny = false;
     for (PostOutcome outcome : done.outcomes()) {
-      if (outcome instanceof PostOutcome.Committed committed
-          && !committed.transaction().deduplicated()) {
-        feed.publish(committed.transaction());
+      if (outcome instanceof PostOutcome.Committed committed) {
+        committedAny = true;
+        if (!committed.transaction().deduplicated()) {
+          feed.publish(committed.transaction());
+        }
       }
+    }
+    if (committedAny) {
+      missing = false;
+    } else {
+      // Nothing committed: perhaps there is no such book. One cheap read tells.
+      context.pipeToSelf(
+          CompletableFuture.supplyAsync(() -> store.findBook(book).isPresent(), blocking),
+          (exists, failure) -> new BookChecked(failure != null || exists));
     }
     return following;
   }

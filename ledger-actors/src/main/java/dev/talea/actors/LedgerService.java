@@ -26,7 +26,10 @@ import dev.talea.store.Store;
 import dev.talea.store.StoreException;
 import dev.talea.store.StoreUnavailableException;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -34,6 +37,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeoutException;
@@ -71,6 +75,22 @@ public final class LedgerService implements LedgerApi {
   private final Executor blocking;
   private final CommitFeed feed;
   private final ActorRef<BookRegistry.Command> registry;
+
+  /** A finished verify, and the chain head it verified (null where it cannot be reused). */
+  private record Verified(VerifyResult result, String headHash, long finishedNanos) {}
+
+  /** How many books' last verify results are kept; the least recently used go first. */
+  private static final int VERIFIED_KEPT = 1024;
+
+  private final Map<String, CompletableFuture<VerifyResult>> verifying = new ConcurrentHashMap<>();
+  private final Map<String, Verified> verified =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Verified> eldest) {
+              return size() > VERIFIED_KEPT;
+            }
+          });
 
   private LedgerService(
       ActorSystem<?> system,
@@ -362,10 +382,57 @@ public final class LedgerService implements LedgerApi {
         });
   }
 
+  /**
+   * Verify reads the whole book, so it is bounded: at most one runs per book at a time (a caller
+   * that comes meanwhile shares its result), and a result answers later calls while the book's head
+   * (seq and hash) is unchanged, for at most {@link LedgerSettings#verifyReuse()}.
+   */
   @Override
   public CompletionStage<VerifyResult> verifyAsync(String book) {
     return checked(() -> Names.requireBook(book, "book"))
-        .thenCompose(b -> blocking(() -> store.verify(b)));
+        .thenCompose(b -> blocking(() -> store.findBook(b)))
+        .thenCompose(
+            head -> {
+              Verified last = verified.get(book);
+              if (head.isPresent() && last != null && reusable(last, head.get())) {
+                return CompletableFuture.completedFuture(last.result());
+              }
+              return verifyNow(book, head.orElse(null));
+            });
+  }
+
+  private boolean reusable(Verified last, BookSummary head) {
+    return last.headHash() != null
+        && last.result().seq() == head.lastSeq()
+        && last.headHash().equals(head.headHash())
+        && System.nanoTime() - last.finishedNanos() < settings.verifyReuse().toNanos();
+  }
+
+  /** Runs a verify of the book, or joins the one running. */
+  private CompletionStage<VerifyResult> verifyNow(String book, BookSummary before) {
+    CompletableFuture<VerifyResult> mine = new CompletableFuture<>();
+    CompletableFuture<VerifyResult> running = verifying.putIfAbsent(book, mine);
+    if (running != null) {
+      return running;
+    }
+    blocking(() -> store.verify(book))
+        .whenComplete(
+            (result, failure) -> {
+              verifying.remove(book, mine);
+              if (failure != null) {
+                mine.completeExceptionally(unwrap(failure));
+                return;
+              }
+              String hash =
+                  result.ok()
+                      ? result.headHash()
+                      : before != null && before.lastSeq() == result.seq()
+                          ? before.headHash()
+                          : null;
+              verified.put(book, new Verified(result, hash, System.nanoTime()));
+              mine.complete(result);
+            });
+    return mine;
   }
 
   @Override

@@ -21,6 +21,8 @@ import java.util.Objects;
  *     behind is disconnected and resumes from its last seq
  * @param catchUpPage commits read from the store per page while a subscriber catches up
  * @param feedBuffer commits buffered per book between the book's actor and its subscribers
+ * @param verifyReuse how long a verify's result answers later verifies of the same book while its
+ *     head (seq and hash) has not moved; zero verifies afresh every time
  */
 public record LedgerSettings(
     int writeQueueDepth,
@@ -31,7 +33,8 @@ public record LedgerSettings(
     Duration restartMaxBackoff,
     int subscriberBuffer,
     int catchUpPage,
-    int feedBuffer) {
+    int feedBuffer,
+    Duration verifyReuse) {
 
   public LedgerSettings {
     requirePositive(writeQueueDepth, "writeQueueDepth");
@@ -49,6 +52,10 @@ public record LedgerSettings(
       throw new IllegalArgumentException("catchUpPage must be at most 1000: " + catchUpPage);
     }
     requirePositive(feedBuffer, "feedBuffer");
+    Objects.requireNonNull(verifyReuse, "verifyReuse");
+    if (verifyReuse.isNegative()) {
+      throw new IllegalArgumentException("verifyReuse must not be negative: " + verifyReuse);
+    }
   }
 
   public static LedgerSettings defaults() {
@@ -61,7 +68,8 @@ public record LedgerSettings(
         Duration.ofSeconds(5),
         1024,
         500,
-        1024);
+        1024,
+        Duration.ofMinutes(1));
   }
 
   public LedgerSettings withWriteQueueDepth(int value) {
@@ -74,7 +82,8 @@ public record LedgerSettings(
         restartMaxBackoff,
         subscriberBuffer,
         catchUpPage,
-        feedBuffer);
+        feedBuffer,
+        verifyReuse);
   }
 
   public LedgerSettings withWriteBatchMax(int value) {
@@ -87,7 +96,8 @@ public record LedgerSettings(
         restartMaxBackoff,
         subscriberBuffer,
         catchUpPage,
-        feedBuffer);
+        feedBuffer,
+        verifyReuse);
   }
 
   public LedgerSettings withRequestTimeout(Duration value) {
@@ -100,7 +110,8 @@ public record LedgerSettings(
         restartMaxBackoff,
         subscriberBuffer,
         catchUpPage,
-        feedBuffer);
+        feedBuffer,
+        verifyReuse);
   }
 
   public LedgerSettings withPassivateAfter(Duration value) {
@@ -113,7 +124,8 @@ public record LedgerSettings(
         restartMaxBackoff,
         subscriberBuffer,
         catchUpPage,
-        feedBuffer);
+        feedBuffer,
+        verifyReuse);
   }
 
   public LedgerSettings withRestartBackoff(Duration min, Duration max) {
@@ -126,7 +138,8 @@ public record LedgerSettings(
         max,
         subscriberBuffer,
         catchUpPage,
-        feedBuffer);
+        feedBuffer,
+        verifyReuse);
   }
 
   public LedgerSettings withSubscriberBuffer(int value) {
@@ -139,7 +152,8 @@ public record LedgerSettings(
         restartMaxBackoff,
         value,
         catchUpPage,
-        feedBuffer);
+        feedBuffer,
+        verifyReuse);
   }
 
   public LedgerSettings withCatchUpPage(int value) {
@@ -152,7 +166,22 @@ public record LedgerSettings(
         restartMaxBackoff,
         subscriberBuffer,
         value,
-        feedBuffer);
+        feedBuffer,
+        verifyReuse);
+  }
+
+  public LedgerSettings withVerifyReuse(Duration value) {
+    return new LedgerSettings(
+        writeQueueDepth,
+        writeBatchMax,
+        requestTimeout,
+        passivateAfter,
+        restartMinBackoff,
+        restartMaxBackoff,
+        subscriberBuffer,
+        catchUpPage,
+        feedBuffer,
+        value);
   }
 
   private static void requirePositive(int value, String name) {

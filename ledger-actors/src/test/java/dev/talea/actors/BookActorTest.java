@@ -263,6 +263,44 @@ class BookActorTest {
   }
 
   @Test
+  void postsToBooksThatDoNotExistLeaveNoActorBehind() {
+    // The default passivation (two minutes) would keep one actor per unknown book alive.
+    LedgerService service = service(LedgerSettings.defaults());
+    int posts = 50_000;
+    int window = 500;
+    TestProbe<PostResult> probe = kit.createTestProbe();
+    TestProbe<Set<String>> books = kit.createTestProbe();
+    int largest = 0;
+    for (int sent = 0; sent < posts; sent += window) {
+      for (int i = sent; i < sent + window; i++) {
+        service
+            .registry()
+            .tell(new BookRegistry.Post("ghost-" + i, List.of(deposit("k")), probe.ref()));
+      }
+      for (int i = 0; i < window; i++) {
+        PostResult result = probe.receiveMessage(Duration.ofSeconds(10));
+        assertThat(result).isInstanceOf(PostResult.Done.class);
+        PostOutcome outcome = ((PostResult.Done) result).outcomes().get(0);
+        assertThat(((PostOutcome.Rejected) outcome).error().code())
+            .isEqualTo(ErrorCode.UNKNOWN_ACCOUNT);
+      }
+      service.registry().tell(new BookRegistry.ActiveBooks(books.ref()));
+      largest = Math.max(largest, books.receiveMessage().size());
+    }
+    // Each unknown book's actor stops as soon as its post is answered: the registry never holds
+    // more than the posts in flight, and ends with none.
+    assertThat(largest).isLessThanOrEqualTo(2 * window);
+    books.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          service.registry().tell(new BookRegistry.ActiveBooks(books.ref()));
+          assertThat(books.receiveMessage()).isEmpty();
+          return null;
+        });
+    assertThat(store.listBooks()).extracting(b -> b.book()).containsExactly(BOOK);
+  }
+
+  @Test
   void aPostLargerThanAGroupCommitIsCommittedInConsecutiveChunksAndAnsweredOnce() {
     LedgerService service = service(LedgerSettings.defaults().withWriteBatchMax(4));
     List<TransactionDraft> drafts = new ArrayList<>();

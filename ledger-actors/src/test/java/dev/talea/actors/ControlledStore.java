@@ -1,26 +1,12 @@
 package dev.talea.actors;
 
-import dev.talea.protocol.Account;
-import dev.talea.protocol.AccountBalances;
-import dev.talea.protocol.AccountPage;
-import dev.talea.protocol.AccountSpec;
-import dev.talea.protocol.Asset;
-import dev.talea.protocol.AssetSpec;
-import dev.talea.protocol.BookSummary;
 import dev.talea.protocol.PostOutcome;
-import dev.talea.protocol.PostingPage;
-import dev.talea.protocol.Registration;
-import dev.talea.protocol.Transaction;
 import dev.talea.protocol.TransactionDraft;
-import dev.talea.protocol.TransactionPage;
-import dev.talea.protocol.TrialBalance;
 import dev.talea.protocol.VerifyResult;
 import dev.talea.store.Store;
 import dev.talea.store.StoreUnavailableException;
-import java.time.Instant;
+import dev.talea.store.testing.ForwardingStore;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -30,16 +16,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A real store with a hand on its write path: group commits can be held at a gate, made to fail,
  * and are recorded by size. Everything else passes straight through.
  */
-final class ControlledStore implements Store {
+final class ControlledStore extends ForwardingStore {
 
-  private final Store delegate;
   private final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
   private final AtomicInteger failures = new AtomicInteger();
   private final Semaphore entered = new Semaphore(0);
   private volatile Semaphore gate;
+  private final AtomicInteger verifies = new AtomicInteger();
+  private final Semaphore verifyEntered = new Semaphore(0);
+  private volatile java.util.concurrent.CountDownLatch verifyGate;
 
   ControlledStore(Store delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   /** From now on, every group commit waits at the gate until {@link #releaseCommits}. */
@@ -70,6 +58,31 @@ final class ControlledStore implements Store {
     }
   }
 
+  /** From now on, every verify waits until {@link #releaseVerifies}. */
+  void holdVerifies() {
+    verifyGate = new java.util.concurrent.CountDownLatch(1);
+  }
+
+  void releaseVerifies() {
+    java.util.concurrent.CountDownLatch held = verifyGate;
+    verifyGate = null;
+    if (held != null) {
+      held.countDown();
+    }
+  }
+
+  /** Waits until a verify has reached the store. */
+  void awaitVerifyEntered() throws InterruptedException {
+    if (!verifyEntered.tryAcquire(10, TimeUnit.SECONDS)) {
+      throw new AssertionError("no verify reached the store within 10 s");
+    }
+  }
+
+  /** How many verifies reached the store. */
+  int verifies() {
+    return verifies.get();
+  }
+
   List<Integer> batchSizes() {
     return List.copyOf(batchSizes);
   }
@@ -90,97 +103,21 @@ final class ControlledStore implements Store {
     if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       throw new StoreUnavailableException("injected failure", new java.io.IOException("gone"));
     }
-    return delegate.commitBatch(book, drafts);
-  }
-
-  @Override
-  public String backend() {
-    return delegate.backend();
-  }
-
-  @Override
-  public Registration<Asset> registerAsset(AssetSpec spec) {
-    return delegate.registerAsset(spec);
-  }
-
-  @Override
-  public List<Asset> listAssets() {
-    return delegate.listAssets();
-  }
-
-  @Override
-  public Optional<Asset> findAsset(String code) {
-    return delegate.findAsset(code);
-  }
-
-  @Override
-  public Registration<Account> openAccount(String book, String account, AccountSpec spec) {
-    return delegate.openAccount(book, account, spec);
-  }
-
-  @Override
-  public Account getAccount(String book, String account) {
-    return delegate.getAccount(book, account);
-  }
-
-  @Override
-  public AccountPage listAccounts(String book, String after, int limit) {
-    return delegate.listAccounts(book, after, limit);
-  }
-
-  @Override
-  public Optional<Transaction> findTransaction(UUID txId) {
-    return delegate.findTransaction(txId);
-  }
-
-  @Override
-  public Optional<Transaction> findTransactionByKey(String book, String idempotencyKey) {
-    return delegate.findTransactionByKey(book, idempotencyKey);
-  }
-
-  @Override
-  public TransactionPage listTransactions(String book, long afterSeq, int limit) {
-    return delegate.listTransactions(book, afterSeq, limit);
-  }
-
-  @Override
-  public List<Transaction> readCommits(String book, long fromSeq, int limit) {
-    return delegate.readCommits(book, fromSeq, limit);
-  }
-
-  @Override
-  public PostingPage listPostings(
-      String book, String account, String asset, long afterSeq, int limit) {
-    return delegate.listPostings(book, account, asset, afterSeq, limit);
-  }
-
-  @Override
-  public AccountBalances balances(String book, String account, Instant asOf, String asset) {
-    return delegate.balances(book, account, asOf, asset);
-  }
-
-  @Override
-  public TrialBalance trialBalance(String book, Instant asOf) {
-    return delegate.trialBalance(book, asOf);
-  }
-
-  @Override
-  public List<BookSummary> listBooks() {
-    return delegate.listBooks();
-  }
-
-  @Override
-  public Optional<BookSummary> findBook(String book) {
-    return delegate.findBook(book);
+    return delegate().commitBatch(book, drafts);
   }
 
   @Override
   public VerifyResult verify(String book) {
-    return delegate.verify(book);
-  }
-
-  @Override
-  public void close() {
-    delegate.close();
+    verifies.incrementAndGet();
+    verifyEntered.release();
+    java.util.concurrent.CountDownLatch held = verifyGate;
+    if (held != null) {
+      try {
+        held.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return delegate().verify(book);
   }
 }

@@ -18,6 +18,7 @@ import dev.talea.protocol.Posting;
 import dev.talea.protocol.Transaction;
 import dev.talea.protocol.TransactionDraft;
 import dev.talea.protocol.TransactionPage;
+import dev.talea.protocol.VerifyResult;
 import dev.talea.store.Store;
 import dev.talea.store.StoreException;
 import dev.talea.store.StoreSettings;
@@ -694,5 +695,45 @@ class LedgerServiceTest {
         throw e.getCause();
       }
     }
+  }
+
+  @Test
+  void concurrentVerifiesOfABookShareOneRunAndAnUnchangedBookIsAnsweredFromTheLastOne()
+      throws Exception {
+    LedgerService service = service();
+    service.post(BOOK, transfer("v-1", "1"));
+    store.holdVerifies();
+    List<CompletableFuture<VerifyResult>> calls = new ArrayList<>();
+    calls.add(service.verifyAsync(BOOK).toCompletableFuture());
+    store.awaitVerifyEntered();
+    for (int i = 0; i < 9; i++) {
+      calls.add(service.verifyAsync(BOOK).toCompletableFuture());
+    }
+    store.releaseVerifies();
+    VerifyResult expected = store.verify(BOOK);
+    for (CompletableFuture<VerifyResult> call : calls) {
+      assertThat(call.get(10, TimeUnit.SECONDS)).isEqualTo(expected);
+    }
+    // One run for the ten callers (plus the direct call above).
+    assertThat(store.verifies()).isEqualTo(2);
+
+    // Nothing committed since: answered from that run, without reading the book again.
+    assertThat(service.verify(BOOK)).isEqualTo(expected);
+    assertThat(store.verifies()).isEqualTo(2);
+
+    // A new commit moves the head: the next verify reads the book again.
+    service.post(BOOK, transfer("v-2", "1"));
+    assertThat(service.verify(BOOK).seq()).isEqualTo(2);
+    assertThat(store.verifies()).isEqualTo(3);
+  }
+
+  @Test
+  void aVerifyResultIsNotReusedWhenReuseIsOff() {
+    LedgerService service =
+        service(store, LedgerSettings.defaults().withVerifyReuse(Duration.ZERO));
+    service.post(BOOK, transfer("v-1", "1"));
+    service.verify(BOOK);
+    service.verify(BOOK);
+    assertThat(store.verifies()).isEqualTo(2);
   }
 }

@@ -94,6 +94,9 @@ final class ApiRoutes extends AllDirectives {
   private final Admission admission;
   private final ServerMetrics metrics;
   private final Duration keepalive;
+  private final Duration bodyTimeout;
+  private final LiveTailLimits liveTails;
+  private final List<HttpHeader> defaultHeaders;
   private final HttpHeader backendHeader;
   private final byte[] openApiDocument;
 
@@ -102,28 +105,40 @@ final class ApiRoutes extends AllDirectives {
       Tokens tokens,
       Admission admission,
       ServerMetrics metrics,
-      Duration keepalive) {
+      Duration keepalive,
+      Duration bodyTimeout,
+      LiveTailLimits liveTails) {
     this.ledger = ledger;
     this.tokens = tokens;
     this.admission = admission;
     this.metrics = metrics;
     this.keepalive = keepalive;
+    this.bodyTimeout = bodyTimeout;
+    this.liveTails = liveTails;
     this.backendHeader = ServerIdentity.backendHeader();
+    List<HttpHeader> headers = new ArrayList<>(HttpText.securityHeaders());
+    headers.add(backendHeader);
+    this.defaultHeaders = List.copyOf(headers);
     this.openApiDocument = openApiDocument();
   }
 
+  /**
+   * The whole API. A request is authenticated (on {@code /v1}) and its body read whole, within
+   * {@code TALEA_BODY_TIMEOUT}, before it takes an admission slot: a client that is slow to send,
+   * or has no valid token, never holds one.
+   */
   Route routes() {
     return withRequestTimeoutResponse(
         request ->
             Problems.of(
-                LedgerError.of(
-                    ErrorCode.UNAVAILABLE,
-                    "the server could not answer in time (pekko.http.server.request-timeout);"
-                        + " retry shortly"),
-                backendHeader),
+                    LedgerError.of(
+                        ErrorCode.UNAVAILABLE,
+                        "the server could not answer in time (pekko.http.server.request-timeout);"
+                            + " retry shortly"))
+                .addHeaders(defaultHeaders),
         () ->
-            respondWithDefaultHeader(
-                backendHeader,
+            respondWithDefaultHeaders(
+                defaultHeaders,
                 () ->
                     measured(
                         () ->
@@ -133,13 +148,39 @@ final class ApiRoutes extends AllDirectives {
                                     handleRejections(
                                         rejectionHandler(),
                                         () ->
-                                            admitted(
-                                                () ->
-                                                    concat(
-                                                        path("health", () -> get(this::health)),
-                                                        pathPrefix(
-                                                            "v1",
-                                                            () -> authenticated(this::v1)))))))));
+                                            concat(
+                                                path(
+                                                    "health",
+                                                    () ->
+                                                        get(
+                                                            () ->
+                                                                whole(
+                                                                    () -> admitted(this::health)))),
+                                                pathPrefix(
+                                                    "v1",
+                                                    () ->
+                                                        authenticated(
+                                                            principal ->
+                                                                whole(
+                                                                    () ->
+                                                                        admitted(
+                                                                            () ->
+                                                                                v1(
+                                                                                    principal)))))))))));
+  }
+
+  /** Reads the request's body whole, within {@code TALEA_BODY_TIMEOUT} (408) and 1 MiB (413). */
+  private Route whole(Supplier<Route> inner) {
+    // Most bodies arrive with their headers and are strict already. Pekko's toStrict would still
+    // run a stream for them (an actor per request), so it is kept for the bodies on their way.
+    return extractRequestEntity(
+        entity ->
+            entity.isStrict()
+                ? inner.get()
+                : toStrictEntity(
+                    scala.concurrent.duration.Duration.fromNanos(bodyTimeout.toNanos()),
+                    MAX_BODY_BYTES,
+                    inner));
   }
 
   /** Counts every answer by method, route template and status, and times it. */
@@ -609,8 +650,20 @@ final class ApiRoutes extends AllDirectives {
                                 () -> {
                                   OptionalLong from = startingSeq(params, lastEventId);
                                   return respond(
-                                      ledger.getBookAsync(book), head -> eventStream(book, from));
+                                      ledger.getBookAsync(book),
+                                      head -> limitedEventStream(principal.name(), book, from));
                                 }))));
+  }
+
+  /** A live tail, if the limits on live tails allow one more; else 429 overloaded. */
+  private HttpResponse limitedEventStream(String token, String book, OptionalLong from) {
+    LiveTailLimits.Place place = liveTails.acquire(token, book);
+    try {
+      return eventStream(book, from, place);
+    } catch (RuntimeException e) {
+      place.release();
+      throw e;
+    }
   }
 
   private static OptionalLong startingSeq(
@@ -635,7 +688,8 @@ final class ApiRoutes extends AllDirectives {
     return OptionalLong.of(Long.parseLong(fromSeq));
   }
 
-  private HttpResponse eventStream(String book, OptionalLong from) {
+  /** The stream of a live tail, which gives its place back when it ends, however it ends. */
+  private HttpResponse eventStream(String book, OptionalLong from, LiveTailLimits.Place place) {
     Source<ByteString, NotUsed> events =
         ledger
             .commits(book, from)
@@ -652,17 +706,20 @@ final class ApiRoutes extends AllDirectives {
                     .build())
             .watchTermination(
                 (notUsed, done) -> {
+                  place.started();
                   metrics.subscribers(1);
                   done.whenCompleteAsync(
-                      (ignored, failure) -> metrics.subscribers(-1), SAME_THREAD);
+                      (ignored, failure) -> {
+                        metrics.subscribers(-1);
+                        place.release();
+                      },
+                      SAME_THREAD);
                   return NotUsed.notUsed();
                 });
     return HttpResponse.create()
         .withStatus(StatusCodes.OK)
         .withHeaders(
             List.of(
-                org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
-                    "Cache-Control", "no-cache"),
                 org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
                     "X-Accel-Buffering", "no")))
         .withEntity(HttpEntities.createChunked(EVENT_STREAM.toContentType(), events));
@@ -856,8 +913,34 @@ final class ApiRoutes extends AllDirectives {
                         LedgerError.of(
                             ErrorCode.PAYLOAD_TOO_LARGE, "the request body exceeds 1 MiB"))))
         .match(LedgerException.class, e -> complete(Problems.of(e.error())))
+        .match(
+            org.apache.pekko.http.scaladsl.model.IllegalRequestException.class,
+            e ->
+                complete(
+                    Problems.of(
+                        bodyProblem(
+                            e.info().summary().startsWith("Request too large")
+                                ? 413
+                                : e.status().intValue()))))
         .matchAny(e -> complete(Problems.of(tooLarge(e) ? payloadTooLarge() : e)))
         .build();
+  }
+
+  /**
+   * What reading a body whole ({@link #whole}) failed with: Pekko says 408 for a body that took too
+   * long, and 400 "Request too large" for one over the limit.
+   */
+  private LedgerError bodyProblem(int status) {
+    return switch (status) {
+      case 408 ->
+          LedgerError.of(
+              ErrorCode.TIMEOUT,
+              "the request body did not arrive within "
+                  + HttpText.duration(bodyTimeout)
+                  + " (TALEA_BODY_TIMEOUT)");
+      case 413 -> payloadTooLarge().error();
+      default -> LedgerError.invalidRequest("body", "the request body cannot be read");
+    };
   }
 
   private static boolean tooLarge(Throwable e) {

@@ -46,8 +46,14 @@ final class DotEnv {
     return entries;
   }
 
-  /** The environment as talead sees it: {@code .env} overlaid by the real environment. */
+  /**
+   * The environment as talead sees it: {@code .env} overlaid by the real environment. Warns if
+   * {@code .env}, which holds the API token, can be read by others.
+   */
   static Map<String, String> environment(Path dotEnv, Map<String, String> real) {
+    if (Files.exists(dotEnv)) {
+      SecretFiles.warnIfShared(dotEnv, ".env");
+    }
     Map<String, String> merged = new HashMap<>(read(dotEnv));
     merged.putAll(real);
     return merged;

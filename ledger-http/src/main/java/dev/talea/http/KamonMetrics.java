@@ -58,17 +58,15 @@ final class KamonMetrics implements ServerMetrics {
   }
 
   /**
-   * Starts Kamon with its Prometheus endpoint on {@code bind}.
+   * Starts Kamon with its Prometheus reporter. The scrape is served by talead's own listener
+   * ({@link #scrape}), behind the same connection limits as the API; Kamon's embedded HTTP server
+   * would wait forever on a client that never finishes its request.
    *
    * @param admission the admission bound, whose in-flight count and sheds are reported
    */
-  static KamonMetrics start(Config config, HostPort bind, String backend, Admission admission) {
+  static KamonMetrics start(Config config, String backend, Admission admission) {
     Config kamon =
-        ConfigFactory.parseMap(
-                Map.of(
-                    "kamon.prometheus.start-embedded-http-server", "yes",
-                    "kamon.prometheus.embedded-server.hostname", bind.host(),
-                    "kamon.prometheus.embedded-server.port", String.valueOf(bind.port())))
+        ConfigFactory.parseMap(Map.of("kamon.prometheus.start-embedded-http-server", "no"))
             .withFallback(config);
     Kamon.init(kamon);
     KamonMetrics metrics = new KamonMetrics(config.getBoolean("talea.metrics.book-labels"));
@@ -124,6 +122,12 @@ final class KamonMetrics implements ServerMetrics {
   }
 
   /** The sum over heap pools of their use after their latest collection. */
+  /** The latest scrape in Prometheus's text format (empty before the first tick). */
+  static String scrape() {
+    scala.Option<String> latest = kamon.prometheus.PrometheusReporter.latestScrapeData();
+    return latest.isDefined() ? latest.get() : "";
+  }
+
   private static double heapAfterGc() {
     long bytes = 0;
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {

@@ -21,8 +21,21 @@ public final class ProblemParsingErrorHandler extends ParsingErrorHandler {
     LedgerError problem =
         status.intValue() == 413
             ? LedgerError.of(ErrorCode.PAYLOAD_TOO_LARGE, "the request body exceeds 1 MiB")
-            : LedgerError.invalidRequest("request", "malformed HTTP request: " + error.summary());
+            : LedgerError.invalidRequest("request", "malformed HTTP request: " + safe(error));
     return (org.apache.pekko.http.scaladsl.model.HttpResponse)
-        Problems.of(problem).addHeader(ServerIdentity.backendHeader());
+        Problems.of(problem)
+            .addHeader(ServerIdentity.backendHeader())
+            .addHeaders(HttpText.securityHeaders());
+  }
+
+  /**
+   * What was wrong, without what the client sent: a parser's summary can quote a header's value
+   * ({@code Illegal 'authorization' header: ...}), which may be a secret. Only the part before the
+   * first colon is kept.
+   */
+  static String safe(ErrorInfo error) {
+    String summary = error.summary();
+    int colon = summary.indexOf(':');
+    return colon < 0 ? summary : summary.substring(0, colon);
   }
 }

@@ -18,7 +18,9 @@ import sun.misc.Signal;
       "Reads ./.env, then the environment, which wins: TALEA_DB_URL, TALEA_API_TOKEN,"
           + " TALEA_TOKENS_FILE, TALEA_BIND, TALEA_DB_POOL, TALEA_DB_LISTEN_URL, TALEA_MAX_INFLIGHT,"
           + " TALEA_WRITE_QUEUE_DEPTH, TALEA_WRITE_BATCH_MAX, TALEA_REQUEST_TIMEOUT,"
-          + " TALEA_METRICS_BIND. Their defaults and meanings are in docs/howto-run.md.",
+          + " TALEA_METRICS_BIND, TALEA_HEADER_TIMEOUT, TALEA_BODY_TIMEOUT, TALEA_MAX_CONNECTIONS,"
+          + " TALEA_MAX_SUBSCRIBERS, TALEA_MAX_SUBSCRIBERS_PER_TOKEN. Their defaults and meanings"
+          + " are in docs/howto-run.md.",
       "",
       "On SIGTERM or Ctrl-C it stops accepting connections, finishes the requests and group"
           + " commits in flight, and exits 0.",

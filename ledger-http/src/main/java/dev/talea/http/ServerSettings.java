@@ -30,7 +30,25 @@ record ServerSettings(
     int writeBatchMax,
     Duration requestTimeout,
     HostPort metricsBind,
+    Limits limits,
     Config config) {
+
+  /**
+   * What one client may hold: time limits on the way in, connections, live tails.
+   *
+   * @param headerTimeout a request's head must arrive within this ({@code TALEA_HEADER_TIMEOUT})
+   * @param bodyTimeout its body within this after the head ({@code TALEA_BODY_TIMEOUT})
+   * @param maxConnections connections served at once ({@code TALEA_MAX_CONNECTIONS})
+   * @param maxSubscribers live tails at once ({@code TALEA_MAX_SUBSCRIBERS})
+   * @param maxSubscribersPerToken live tails at once per token ({@code
+   *     TALEA_MAX_SUBSCRIBERS_PER_TOKEN})
+   */
+  record Limits(
+      Duration headerTimeout,
+      Duration bodyTimeout,
+      int maxConnections,
+      int maxSubscribers,
+      int maxSubscribersPerToken) {}
 
   /**
    * @param environment variable name to value; only {@code TALEA_*} entries are read
@@ -60,6 +78,18 @@ record ServerSettings(
     if (requestTimeout.toMillis() < 100 || requestTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
       throw new SettingsException("TALEA_REQUEST_TIMEOUT must be between 100ms and 10m");
     }
+    Limits limits =
+        new Limits(
+            duration(config, "header-timeout", "TALEA_HEADER_TIMEOUT"),
+            duration(config, "body-timeout", "TALEA_BODY_TIMEOUT"),
+            integer(config, "max-connections", "TALEA_MAX_CONNECTIONS", 1, 1_000_000),
+            integer(config, "max-subscribers", "TALEA_MAX_SUBSCRIBERS", 0, 1_000_000),
+            integer(
+                config,
+                "max-subscribers-per-token",
+                "TALEA_MAX_SUBSCRIBERS_PER_TOKEN",
+                0,
+                1_000_000));
     ServerSettings settings =
         new ServerSettings(
             dbUrl,
@@ -73,6 +103,7 @@ record ServerSettings(
             integer(config, "write-batch-max", "TALEA_WRITE_BATCH_MAX", 1, 1000),
             requestTimeout,
             metrics == null ? null : HostPort.parse(metrics, "TALEA_METRICS_BIND"),
+            limits,
             config);
     settings.ledgerSettings();
     settings.keepalive();
@@ -93,7 +124,12 @@ record ServerSettings(
           Map.entry("TALEA_WRITE_QUEUE_DEPTH", "talea.write-queue-depth"),
           Map.entry("TALEA_WRITE_BATCH_MAX", "talea.write-batch-max"),
           Map.entry("TALEA_REQUEST_TIMEOUT", "talea.request-timeout"),
-          Map.entry("TALEA_METRICS_BIND", "talea.metrics-bind"));
+          Map.entry("TALEA_METRICS_BIND", "talea.metrics-bind"),
+          Map.entry("TALEA_HEADER_TIMEOUT", "talea.header-timeout"),
+          Map.entry("TALEA_BODY_TIMEOUT", "talea.body-timeout"),
+          Map.entry("TALEA_MAX_CONNECTIONS", "talea.max-connections"),
+          Map.entry("TALEA_MAX_SUBSCRIBERS", "talea.max-subscribers"),
+          Map.entry("TALEA_MAX_SUBSCRIBERS_PER_TOKEN", "talea.max-subscribers-per-token"));
 
   /**
    * {@code application.conf} with the given variables laid over its defaults. The variables are
@@ -208,9 +244,11 @@ record ServerSettings(
           maxBackoff,
           config.getInt("talea.subscriptions.subscriber-buffer"),
           config.getInt("talea.subscriptions.catch-up-page"),
-          config.getInt("talea.subscriptions.feed-buffer"));
+          config.getInt("talea.subscriptions.feed-buffer"),
+          config.getDuration("talea.verify.reuse-for"));
     } catch (ConfigException | IllegalArgumentException e) {
-      throw new SettingsException("talea.books / talea.subscriptions: " + e.getMessage());
+      throw new SettingsException(
+          "talea.books / talea.subscriptions / talea.verify: " + e.getMessage());
     }
   }
 
@@ -241,6 +279,24 @@ record ServerSettings(
     return value;
   }
 
+  /** A duration between 100 ms and 10 minutes. */
+  private static Duration duration(Config config, String key, String variable) {
+    Duration value;
+    try {
+      value = config.getDuration("talea." + key);
+    } catch (ConfigException e) {
+      throw new SettingsException(
+          variable
+              + " must be a duration such as 5s or 1500ms (got '"
+              + string(config, key, variable)
+              + "')");
+    }
+    if (value.toMillis() < 100 || value.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw new SettingsException(variable + " must be between 100ms and 10m");
+    }
+    return value;
+  }
+
   private static String emptyToNull(String value) {
     return value == null || value.isBlank() ? null : value.trim();
   }
@@ -265,6 +321,8 @@ record ServerSettings(
         + requestTimeout
         + ", metricsBind="
         + metricsBind
+        + ", limits="
+        + limits
         + ", apiToken="
         + (apiToken == null ? "unset" : "set")
         + ", tokensFile="

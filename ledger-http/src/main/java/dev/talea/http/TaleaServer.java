@@ -9,12 +9,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.Materializer;
 
 /**
@@ -28,25 +27,28 @@ final class TaleaServer {
   private final Store store;
   private final ActorSystem<Void> system;
   private final LedgerService ledger;
-  private final ServerBinding binding;
+  private final HttpListener listener;
   private final CompletionStage<Void> closed;
   private final Admission admission;
+  private final ConnectionGuard guard;
 
   private TaleaServer(
       ServerSettings settings,
       Store store,
       ActorSystem<Void> system,
       LedgerService ledger,
-      ServerBinding binding,
+      HttpListener listener,
       CompletionStage<Void> closed,
-      Admission admission) {
+      Admission admission,
+      ConnectionGuard guard) {
     this.settings = settings;
     this.store = store;
     this.system = system;
     this.ledger = ledger;
-    this.binding = binding;
+    this.listener = listener;
     this.closed = closed;
     this.admission = admission;
+    this.guard = guard;
   }
 
   /**
@@ -57,13 +59,21 @@ final class TaleaServer {
    *     schema)
    */
   static TaleaServer start(ServerSettings settings) {
+    return start(settings, store -> store);
+  }
+
+  /**
+   * Starts the server on the store as {@code decorate} returns it: a seam for tests that must hold
+   * the store's work (a request in flight for as long as a test needs).
+   */
+  static TaleaServer start(ServerSettings settings, UnaryOperator<Store> decorate) {
     Tokens tokens = settings.tokens();
     if (tokens.isEmpty()) {
       throw new SettingsException(
           "no API token is configured. Run `talead init` to generate one (it writes"
               + " TALEA_API_TOKEN to ./.env), or set TALEA_API_TOKEN or TALEA_TOKENS_FILE.");
     }
-    Store store = Stores.open(settings.store(), settings.storeSettings());
+    Store store = decorate.apply(Stores.open(settings.store(), settings.storeSettings()));
     ActorSystem<Void> system = null;
     ServerMetrics metrics = ServerMetrics.none();
     try {
@@ -71,21 +81,41 @@ final class TaleaServer {
       system = ActorSystem.create(Behaviors.empty(), "talead", settings.config());
       Admission admission =
           Admission.start(settings.maxInflight(), Materializer.matFromSystem(system));
+      ServerSettings.Limits limits = settings.limits();
       if (settings.metricsBind() != null) {
-        metrics =
-            KamonMetrics.start(
-                settings.config(), settings.metricsBind(), store.backend(), admission);
+        metrics = KamonMetrics.start(settings.config(), store.backend(), admission);
       }
       LedgerService ledger = LedgerService.start(system, store, settings.ledgerSettings(), metrics);
-      ServerBinding binding =
-          Http.get(system)
-              .newServerAt(settings.bind().host(), settings.bind().port())
-              .bind(
-                  new ApiRoutes(ledger, tokens, admission, metrics, settings.keepalive()).routes())
+      ApiRoutes routes =
+          new ApiRoutes(
+              ledger,
+              tokens,
+              admission,
+              metrics,
+              settings.keepalive(),
+              limits.bodyTimeout(),
+              new LiveTailLimits(limits.maxSubscribers(), limits.maxSubscribersPerToken()));
+      ConnectionGuard guard =
+          new ConnectionGuard(
+              limits.headerTimeout(), limits.bodyTimeout(), limits.maxConnections());
+      HttpListener listener =
+          HttpListener.bind(system, settings.bind(), routes.routes().flow(system), guard)
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       // Drain: stop accepting, then give requests in flight until their commit timeout to finish.
-      binding.addToCoordinatedShutdown(settings.requestTimeout().plusSeconds(5), system);
+      listener.addToCoordinatedShutdown(
+          settings.requestTimeout().plusSeconds(5), admission::inFlight);
+      if (settings.metricsBind() != null) {
+        HttpListener scrapes =
+            HttpListener.bind(
+                    system,
+                    settings.metricsBind(),
+                    MetricsRoute.route().flow(system),
+                    new ConnectionGuard(limits.headerTimeout(), limits.bodyTimeout(), 64))
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        scrapes.addToCoordinatedShutdown(Duration.ZERO, () -> 0);
+      }
       ServerMetrics started = metrics;
       CompletionStage<Void> closed =
           system
@@ -95,7 +125,7 @@ final class TaleaServer {
                     store.close();
                     started.close();
                   });
-      return new TaleaServer(settings, store, system, ledger, binding, closed, admission);
+      return new TaleaServer(settings, store, system, ledger, listener, closed, admission, guard);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       stopQuietly(system, store, metrics);
@@ -124,17 +154,31 @@ final class TaleaServer {
     store.close();
   }
 
+  /** The admission bound (tests fill it to show what saturation answers). */
+  Admission admission() {
+    return admission;
+  }
+
   /** Requests holding an admission slot now. */
   int requestsInFlight() {
     return admission.inFlight();
   }
 
   InetSocketAddress address() {
-    return binding.localAddress();
+    return listener.address();
+  }
+
+  /** Connections open now on the API listener. */
+  int openConnections() {
+    return guard.openConnections();
   }
 
   String backend() {
     return store.backend();
+  }
+
+  ActorSystem<Void> system() {
+    return system;
   }
 
   LedgerService ledger() {

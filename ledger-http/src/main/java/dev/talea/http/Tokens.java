@@ -18,13 +18,30 @@ import java.util.Set;
 
 /**
  * The bearer tokens the server accepts: {@code TALEA_API_TOKEN} (read-write, every book) and the
- * scoped tokens of {@code TALEA_TOKENS_FILE}. Only SHA-256 digests of the secrets are kept; a
+ * scoped tokens of {@code TALEA_TOKENS_FILE}. Only SHA-256 digests of the secrets are kept (a
+ * tokens file may give just the digest, {@code token_sha256}, and hold no secret at all); a
  * presented token is compared against every one of them in constant time, so neither timing nor an
  * early exit tells a caller how close a guess was. No secret is ever logged or put in a message.
+ *
+ * <p>A secret must be an RFC 6750 {@code b64token} — letters, digits and {@code -._~+/}, then any
+ * {@code =} padding — so that every HTTP parser on the way reads the {@code Authorization} header
+ * the same way (one that does not parse is logged by some of them, value and all).
  */
 final class Tokens {
 
   static final int MIN_LENGTH = 16;
+
+  /**
+   * RFC 6750 section 2.1: {@code b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" )
+   * *"="}.
+   */
+  private static final java.util.regex.Pattern B64TOKEN =
+      java.util.regex.Pattern.compile("[A-Za-z0-9._~+/-]+=*");
+
+  private static final java.util.regex.Pattern SHA256_HEX =
+      java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
+  private static final java.util.HexFormat HEX = java.util.HexFormat.of();
 
   private record Entry(byte[] digest, Principal principal) {}
 
@@ -45,7 +62,7 @@ final class Tokens {
     Set<String> secrets = new HashSet<>();
     if (apiToken != null) {
       requireUsable(apiToken, "TALEA_API_TOKEN");
-      secrets.add(apiToken);
+      secrets.add(HEX.formatHex(digest(apiToken)));
       entries.add(
           new Entry(digest(apiToken), new Principal("TALEA_API_TOKEN", Set.of(), true, true)));
     }
@@ -80,6 +97,7 @@ final class Tokens {
     if (!Files.isRegularFile(file)) {
       throw new SettingsException(where + " does not exist or is not a file");
     }
+    SecretFiles.warnIfShared(file, "TALEA_TOKENS_FILE");
     JsonNode root;
     try {
       root = new TomlMapper().readTree(Files.readString(file, StandardCharsets.UTF_8));
@@ -113,17 +131,12 @@ final class Tokens {
       }
       for (Map.Entry<String, JsonNode> property : table.properties()) {
         String key = property.getKey();
-        if (!Set.of("token", "books", "access").contains(key)) {
+        if (!Set.of("token", "token_sha256", "books", "access").contains(key)) {
           throw new SettingsException(what + " has an unknown key '" + key + "'");
         }
       }
-      JsonNode secretNode = table.get("token");
-      if (secretNode == null || !secretNode.isTextual()) {
-        throw new SettingsException(what + " has no token = \"...\"");
-      }
-      String secret = secretNode.textValue();
-      requireUsable(secret, what);
-      if (!secrets.add(secret)) {
+      byte[] digest = secretDigest(table, what);
+      if (!secrets.add(HEX.formatHex(digest))) {
         throw new SettingsException(what + " has the same secret as another token");
       }
       JsonNode access = table.get("access");
@@ -153,21 +166,48 @@ final class Tokens {
         }
       }
       Principal principal = new Principal(name, names, all, access.textValue().equals("rw"));
-      entries.add(new Entry(digest(secret), principal));
+      entries.add(new Entry(digest, principal));
     }
+  }
+
+  /**
+   * The digest of a token table's secret: {@code token = "..."} or {@code token_sha256 = "<hex>"}.
+   */
+  private static byte[] secretDigest(JsonNode table, String what) {
+    JsonNode secret = table.get("token");
+    JsonNode hashed = table.get("token_sha256");
+    if (secret != null && hashed != null) {
+      throw new SettingsException(what + " has both token and token_sha256; give one of them");
+    }
+    if (hashed != null) {
+      if (!hashed.isTextual() || !SHA256_HEX.matcher(hashed.textValue()).matches()) {
+        throw new SettingsException(
+            what + " has a token_sha256 that is not 64 lower-case hex digits (a SHA-256 digest)");
+      }
+      return HEX.parseHex(hashed.textValue());
+    }
+    if (secret == null || !secret.isTextual()) {
+      throw new SettingsException(what + " has no token = \"...\" (or token_sha256 = \"...\")");
+    }
+    requireUsable(secret.textValue(), what);
+    return digest(secret.textValue());
   }
 
   private static void requireUsable(String secret, String what) {
     if (secret.length() < MIN_LENGTH) {
       throw new SettingsException(what + " is shorter than " + MIN_LENGTH + " characters");
     }
-    for (int i = 0; i < secret.length(); i++) {
-      char c = secret.charAt(i);
-      if (c < 0x21 || c > 0x7E) {
-        throw new SettingsException(
-            what + " contains a character that cannot appear in an Authorization header");
-      }
+    if (!B64TOKEN.matcher(secret).matches()) {
+      throw new SettingsException(
+          what
+              + " has a character outside the bearer-token grammar (RFC 6750: letters, digits and"
+              + " -._~+/, then any = padding); `talead init` generates one that fits");
     }
+  }
+
+  /** The digest a tokens file gives as {@code token_sha256} for a secret: lower-case hex. */
+  static String sha256Hex(String secret) {
+    return HEX.formatHex(digest(secret));
   }
 
   private static byte[] digest(String secret) {

@@ -244,20 +244,52 @@ class AdmissionTest {
   }
 
   @Test
-  void aClientThatGoesAwayMidRequestGivesItsSlotBack() throws IOException {
+  void aClientThatLeavesWhileItsPostIsInFlightGetsTheSlotBackWhenThePostEnds() throws IOException {
     long before = lastSeq();
     List<HeldPost> held = holdSlots(LIMIT);
-    try {
-      assertOverloaded(server.get("/health", null));
-    } finally {
-      held.forEach(HeldPost::close);
-    }
-    // The server notices the dropped connections asynchronously.
+    assertOverloaded(server.get("/health", null));
+    // The clients go away; their posts are whole, so they are committed all the same (a client
+    // that retries with its key gets its commit back) and then give their slots back.
+    held.forEach(HeldPost::close);
     LiveTailTest.await(
         "/health to be admitted again",
         Duration.ofSeconds(10),
         () -> server.get("/health", null).status() == 200);
     assertExactlyFourSlotsAreFree();
+    assertThat(lastSeq()).isEqualTo(before + 2 * LIMIT);
+  }
+
+  @Test
+  void aRequestWhoseBodyIsStillArrivingHoldsNoSlot() throws IOException {
+    long before = lastSeq();
+    List<Socket> slow = new ArrayList<>();
+    try {
+      // More requests than slots, each with its headers sent and half its body: none is admitted
+      // before its body is whole, so none holds a slot meanwhile.
+      for (int i = 0; i < 2 * LIMIT; i++) {
+        Socket socket = new Socket("127.0.0.1", server.server().address().getPort());
+        byte[] body = draft().getBytes(StandardCharsets.UTF_8);
+        OutputStream out = socket.getOutputStream();
+        out.write(
+            ("POST /v1/books/"
+                    + BOOK
+                    + "/transactions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                    + ServerHarness.ADMIN_TOKEN
+                    + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(body, 0, body.length / 2);
+        out.flush();
+        slow.add(socket);
+      }
+      assertThat(server.get("/health", null).status()).isEqualTo(200);
+      assertExactlyFourSlotsAreFree();
+    } finally {
+      for (Socket socket : slow) {
+        socket.close();
+      }
+    }
     // Nothing of the abandoned bodies was committed.
     assertThat(lastSeq()).isEqualTo(before + LIMIT);
   }
@@ -287,6 +319,11 @@ class AdmissionTest {
 
   /** Starts {@code count} posts, one after the other, each admitted and holding its slot. */
   private List<HeldPost> holdSlots(int count) throws IOException {
+    // Admission is told apart from refusal by the in-flight count, so start from none in flight.
+    LiveTailTest.await(
+        "the requests in flight to finish",
+        Duration.ofSeconds(10),
+        () -> server.server().requestsInFlight() == 0);
     List<HeldPost> held = new ArrayList<>();
     long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
     boolean done = false;
@@ -294,11 +331,8 @@ class AdmissionTest {
       for (int i = 0; i < count; i++) {
         HeldPost post =
             HeldPost.start(
-                server.server().address().getPort(),
-                "/v1/books/" + BOOK + "/transactions",
-                ServerHarness.ADMIN_TOKEN,
-                draft());
-        if (post.awaitAdmittedOrRefused()) {
+                server, "/v1/books/" + BOOK + "/transactions", ServerHarness.ADMIN_TOKEN, draft());
+        if (post.awaitAdmittedOrRefused(held.size() + 1)) {
           held.add(post);
         } else {
           // A slot given back is free once the admission queue has processed the release, a few
@@ -426,28 +460,30 @@ class AdmissionTest {
   }
 
   /**
-   * A JSON post over a raw socket with {@code Expect: 100-continue}, its body withheld until {@link
-   * #finish()}. The {@code 100 Continue} interim answer comes when the route starts reading the
-   * body: proof the request was admitted and is holding its slot.
+   * A JSON post over a raw socket, sent whole, that the server's {@link StoreGate} keeps in flight:
+   * the gate is held while it is admitted, so it waits in the store, holding its admission slot,
+   * until {@link #finish()} (or {@link #close()}) releases the gate.
    */
   static final class HeldPost implements AutoCloseable {
+    private final ServerHarness server;
     private final Socket socket;
-    private final OutputStream out;
     private final BufferedInputStream in;
-    private final byte[] body;
 
-    private HeldPost(Socket socket, byte[] body) throws IOException {
+    private HeldPost(ServerHarness server, Socket socket) throws IOException {
+      this.server = server;
       this.socket = socket;
-      this.out = socket.getOutputStream();
       this.in = new BufferedInputStream(socket.getInputStream());
-      this.body = body;
     }
 
-    static HeldPost start(int port, String path, String token, String json) throws IOException {
+    /** Holds the server's store and sends the post. */
+    static HeldPost start(ServerHarness server, String path, String token, String json)
+        throws IOException {
+      server.gate().hold();
       byte[] body = json.getBytes(StandardCharsets.UTF_8);
+      int port = server.server().address().getPort();
       Socket socket = new Socket("127.0.0.1", port);
       socket.setSoTimeout(15_000);
-      HeldPost post = new HeldPost(socket, body);
+      HeldPost post = new HeldPost(server, socket);
       String head =
           "POST "
               + path
@@ -462,40 +498,45 @@ class AdmissionTest {
               + "Content-Length: "
               + body.length
               + "\r\n"
-              + "Expect: 100-continue\r\n"
               + "\r\n";
-      post.out.write(head.getBytes(StandardCharsets.US_ASCII));
-      post.out.flush();
+      OutputStream out = socket.getOutputStream();
+      out.write(head.getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
       return post;
     }
 
-    /** Waits for {@code 100 Continue}; fails with the final answer if the request was refused. */
-    void awaitAdmitted() throws IOException {
-      if (!awaitAdmittedOrRefused()) {
+    /**
+     * Waits until the server has {@code inFlight} requests in flight (this one among them); fails
+     * with the answer if the request was refused instead.
+     */
+    void awaitAdmitted(int inFlight) throws IOException {
+      if (!awaitAdmittedOrRefused(inFlight)) {
         throw new AssertionError("the held request was not admitted: 503 overloaded");
       }
     }
 
     /**
-     * True once the server admitted the request; false if it refused it with {@code 503
-     * overloaded}.
+     * True once the server has {@code inFlight} requests in flight; false if it refused this one
+     * with {@code 503 overloaded}.
      */
-    boolean awaitAdmittedOrRefused() throws IOException {
-      String statusLine = readLine();
-      if (statusLine.startsWith("HTTP/1.1 503")) {
-        RawResponse refused = readRest(statusLine);
-        assertThat(refused.json().get("error").asText()).isEqualTo("overloaded");
-        return false;
+    boolean awaitAdmittedOrRefused(int inFlight) throws IOException {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (System.nanoTime() < deadline) {
+        if (server.server().requestsInFlight() >= inFlight) {
+          return true;
+        }
+        if (answeredWithin(Duration.ofMillis(2))) {
+          RawResponse refused = awaitAnswer();
+          if (refused.status() == 503) {
+            assertThat(refused.json().get("error").asText()).isEqualTo("overloaded");
+            return false;
+          }
+          throw new AssertionError(
+              "the held request was answered: " + refused.status() + " " + refused.body());
+        }
       }
-      if (!statusLine.startsWith("HTTP/1.1 100")) {
-        RawResponse refused = readRest(statusLine);
-        throw new AssertionError(
-            "the held request was not admitted: " + refused.status() + " " + refused.body());
-      }
-      while (!readLine().isEmpty()) {
-        // the interim response's headers, if any
-      }
-      return true;
+      throw new AssertionError("the held request was neither admitted nor refused within 10 s");
     }
 
     /** Whether any answer arrives within {@code wait} (without consuming it). */
@@ -518,10 +559,9 @@ class AdmissionTest {
       return readRest(readLine());
     }
 
-    /** Sends the body and reads the final response. */
+    /** Lets the store go on and reads the final response. */
     RawResponse finish() throws IOException {
-      out.write(body);
-      out.flush();
+      server.gate().release();
       return readRest(readLine());
     }
 
@@ -560,6 +600,7 @@ class AdmissionTest {
 
     @Override
     public void close() {
+      server.gate().release();
       try {
         socket.close();
       } catch (IOException e) {

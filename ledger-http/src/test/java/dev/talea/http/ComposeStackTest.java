@@ -384,12 +384,12 @@ class ComposeStackTest {
         for (int i = 0; i < limit; i++) {
           AdmissionTest.HeldPost post =
               AdmissionTest.HeldPost.start(
-                  talead.server().address().getPort(),
+                  talead,
                   "/v1/books/" + book + "/transactions",
                   ServerHarness.ADMIN_TOKEN,
                   LiveTailTest.draft("compose-" + ++posted[0]));
           held.add(post);
-          post.awaitAdmitted();
+          post.awaitAdmitted(held.size());
         }
         Reply shed = talead.get("/health", null);
         assertThat(shed.status()).as(shed.body()).isEqualTo(503);

@@ -97,7 +97,14 @@ class LiveTailTest {
                 "talea.subscriptions.catch-up-page",
                 String.valueOf(CATCH_UP_PAGE)),
             "log:" + temp.resolve("log"),
-            Map.of("TALEA_TOKENS_FILE", tokens.toString(), "TALEA_MAX_INFLIGHT", "2000"));
+            Map.of(
+                "TALEA_TOKENS_FILE",
+                tokens.toString(),
+                "TALEA_MAX_INFLIGHT",
+                "2000",
+                // Hundreds of tails on one token, to measure fan-out, not the per-token limit.
+                "TALEA_MAX_SUBSCRIBERS_PER_TOKEN",
+                "1024"));
     client = newClient();
     registerBitcoin(server);
   }

@@ -125,12 +125,12 @@ class MetricsTest {
       for (int i = POSTS - LIMIT + 1; i <= POSTS; i++) {
         AdmissionTest.HeldPost post =
             AdmissionTest.HeldPost.start(
-                server.server().address().getPort(),
+                server,
                 "/v1/books/" + BOOK + "/transactions",
                 ServerHarness.ADMIN_TOKEN,
                 draft("metrics-" + i));
         held.add(post);
-        post.awaitAdmitted();
+        post.awaitAdmitted(held.size());
       }
       shed = server.get("/health", null);
       count(expected, "GET", "/health", shed.status());

@@ -73,7 +73,7 @@ class ProblemResponsesTest {
           Map.entry("forbidden", "Forbidden"),
           Map.entry("not_found", "Not found"),
           Map.entry("method_not_allowed", "Method not allowed"),
-          Map.entry("timeout", "Commit outcome unknown"),
+          Map.entry("timeout", "Request timeout"),
           Map.entry("idempotency_key_reused", "Idempotency key already used"),
           Map.entry("conflict", "Conflict"),
           Map.entry("payload_too_large", "Payload too large"),
@@ -83,7 +83,7 @@ class ProblemResponsesTest {
           Map.entry("unknown_asset", "Unknown asset"),
           Map.entry("insufficient_balance", "Insufficient balance"),
           Map.entry("amount_out_of_range", "Balance out of range"),
-          Map.entry("overloaded/429", "Book write queue full"),
+          Map.entry("overloaded/429", "Book overloaded"),
           Map.entry("overloaded/503", "Server overloaded"),
           Map.entry("unavailable", "Store unavailable"));
 

@@ -23,12 +23,14 @@ final class ServerHarness implements AutoCloseable {
   static final String ADMIN_TOKEN = "admin-token-0123456789abcdef";
 
   private final TaleaServer server;
+  private final StoreGate gate;
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final URI base;
 
-  private ServerHarness(TaleaServer server) {
+  private ServerHarness(TaleaServer server, StoreGate gate) {
     this.server = server;
+    this.gate = gate;
     this.base = URI.create("http://127.0.0.1:" + server.address().getPort());
   }
 
@@ -42,7 +44,8 @@ final class ServerHarness implements AutoCloseable {
     env.put("TALEA_BIND", "127.0.0.1:0");
     env.put("TALEA_API_TOKEN", ADMIN_TOKEN);
     env.putAll(variables);
-    return new ServerHarness(TaleaServer.start(ServerSettings.load(env)));
+    StoreGate gate = new StoreGate();
+    return new ServerHarness(TaleaServer.start(ServerSettings.load(env), gate::around), gate);
   }
 
   static ServerHarness start(String dbUrl) {
@@ -55,6 +58,11 @@ final class ServerHarness implements AutoCloseable {
 
   TaleaServer server() {
     return server;
+  }
+
+  /** The gate around the server's store: hold it to keep posts in flight. */
+  StoreGate gate() {
+    return gate;
   }
 
   /** A response with its body as text and, if it is JSON, parsed. */

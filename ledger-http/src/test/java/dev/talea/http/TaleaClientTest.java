@@ -435,10 +435,10 @@ class TaleaClientTest {
   @Test
   void aFullBookQueueAndAnUnknownCommitOutcomeAreRetried() throws IOException {
     String bookOverloaded =
-        "{\"type\":\"https://talea.dev/errors/overloaded\",\"title\":\"Book write queue full\","
+        "{\"type\":\"https://talea.dev/errors/overloaded\",\"title\":\"Book overloaded\","
             + "\"status\":429,\"detail\":\"full\",\"error\":\"overloaded\",\"book\":\"b\"}";
     String timeout =
-        "{\"type\":\"https://talea.dev/errors/timeout\",\"title\":\"Commit outcome unknown\","
+        "{\"type\":\"https://talea.dev/errors/timeout\",\"title\":\"Request timeout\","
             + "\"status\":408,\"detail\":\"slow\",\"error\":\"timeout\"}";
     try (FakeServer fake =
             FakeServer.start(

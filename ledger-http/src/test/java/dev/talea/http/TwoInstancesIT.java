@@ -60,7 +60,18 @@ class TwoInstancesIT {
     db = PostgresTestDatabase.create();
     String url = EndToEndTest.jdbcUrlWithCredentials(db.url());
     // One after the other: the first migrates the schema.
-    a = TaleadProcess.start("a", work, Map.of("TALEA_DB_URL", url, "TALEA_DB_POOL", "" + POOL_A));
+    // A thousand tails on one token below: above the default per-token limit, on purpose.
+    a =
+        TaleadProcess.start(
+            "a",
+            work,
+            Map.of(
+                "TALEA_DB_URL",
+                url,
+                "TALEA_DB_POOL",
+                "" + POOL_A,
+                "TALEA_MAX_SUBSCRIBERS_PER_TOKEN",
+                "1024"));
     b = TaleadProcess.start("b", work, Map.of("TALEA_DB_URL", url));
     assertThat(a.post("/v1/assets", "{\"code\":\"BTC\",\"decimals\":8}").statusCode())
         .isEqualTo(201);

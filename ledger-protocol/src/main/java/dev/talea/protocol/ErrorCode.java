@@ -16,7 +16,7 @@ public enum ErrorCode {
   FORBIDDEN(403, "forbidden", "Forbidden", List.of("book")),
   NOT_FOUND(404, "not_found", "Not found", List.of()),
   METHOD_NOT_ALLOWED(405, "method_not_allowed", "Method not allowed", List.of()),
-  TIMEOUT(408, "timeout", "Commit outcome unknown", List.of()),
+  TIMEOUT(408, "timeout", "Request timeout", List.of()),
   IDEMPOTENCY_KEY_REUSED(
       409, "idempotency_key_reused", "Idempotency key already used", List.of("tx_id")),
   CONFLICT(409, "conflict", "Conflict", List.of("field")),
@@ -32,7 +32,7 @@ public enum ErrorCode {
       List.of("account", "asset", "balance", "min_balance")),
   AMOUNT_OUT_OF_RANGE(
       422, "amount_out_of_range", "Balance out of range", List.of("account", "asset")),
-  BOOK_OVERLOADED(429, "overloaded", "Book write queue full", List.of("book")),
+  BOOK_OVERLOADED(429, "overloaded", "Book overloaded", List.of("book")),
   OVERLOADED(503, "overloaded", "Server overloaded", List.of()),
   UNAVAILABLE(503, "unavailable", "Store unavailable", List.of()),
   INTERNAL(500, "internal", "Internal error", List.of());

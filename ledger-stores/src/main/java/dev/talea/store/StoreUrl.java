@@ -120,9 +120,18 @@ public sealed interface StoreUrl {
     return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
-  /** The URL with any password replaced by {@code ***}. */
+  /**
+   * The URL with its credentials replaced by {@code ***}: everything between {@code //} and the
+   * last {@code @} (user and password; a password may itself hold {@code /}, {@code :} or
+   * {@code @}), and the value of every {@code password=} parameter.
+   */
   static String redact(String url) {
-    return url.replaceAll("(//[^:/@]*:)[^@/]*@", "$1***@")
-        .replaceAll("(?i)(password=)[^&]*", "$1***");
+    String redacted = url;
+    int start = redacted.indexOf("//");
+    int at = redacted.lastIndexOf('@');
+    if (start >= 0 && at > start + 1) {
+      redacted = redacted.substring(0, start + 2) + "***" + redacted.substring(at);
+    }
+    return redacted.replaceAll("(?i)(password=)[^&]*", "$1***");
   }
 }

@@ -70,4 +70,34 @@ class StoreUrlTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("the store URL is empty");
   }
+
+  @Test
+  void everyFormOfCredentialsIsRedactedCompletely() {
+    assertThat(StoreUrl.redact("postgres://u:s3c/ret@host/db")).isEqualTo("postgres://***@host/db");
+    assertThat(StoreUrl.redact("postgres://u:p@ss:w0rd@host:5432/db"))
+        .isEqualTo("postgres://***@host:5432/db");
+    assertThat(StoreUrl.redact("postgresql://only-a-user@host/db"))
+        .isEqualTo("postgresql://***@host/db");
+    assertThat(StoreUrl.redact("jdbc:postgresql://u:s3cret@h/db?ssl=true"))
+        .isEqualTo("jdbc:postgresql://***@h/db?ssl=true");
+    assertThat(StoreUrl.redact("jdbc:postgresql://h/db?user=a&PASSWORD=s3cret&ssl=true"))
+        .isEqualTo("jdbc:postgresql://h/db?user=a&PASSWORD=***&ssl=true");
+    assertThat(StoreUrl.redact("postgres://u:x@h/db?password=s3cret"))
+        .isEqualTo("postgres://***@h/db?password=***");
+    assertThat(StoreUrl.redact("sqlite:./with@sign.db")).isEqualTo("sqlite:./with@sign.db");
+
+    // However the URL fails to parse, its message shows no part of the password.
+    for (String url :
+        new String[] {
+          "postgres://u:s3c/ret@host",
+          "postgres://u:s3c/ret@host/db",
+          "postgres://u:s3c@ret@h",
+          "mysql://u:s3c/ret@h/db",
+          "postgres://u:s3c%ret@h/db"
+        }) {
+      Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> StoreUrl.parse(url));
+      String shown = thrown == null ? StoreUrl.parse(url).toString() : thrown.getMessage();
+      assertThat(shown).as(url).doesNotContain("s3c").doesNotContain("ret@");
+    }
+  }
 }

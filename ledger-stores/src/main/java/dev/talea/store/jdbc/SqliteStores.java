@@ -2,13 +2,13 @@ package dev.talea.store.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.talea.store.FileModes;
 import dev.talea.store.Store;
 import dev.talea.store.StoreException;
 import dev.talea.store.StoreSettings;
 import dev.talea.store.StoreUnavailableException;
 import dev.talea.store.StoreUrl;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -34,8 +34,10 @@ public final class SqliteStores {
     Path file = url.file().toAbsolutePath();
     try {
       if (file.getParent() != null) {
-        Files.createDirectories(file.getParent());
+        FileModes.createDirectories(file.getParent());
       }
+      // SQLite gives its -wal and -shm files the mode of the database file.
+      FileModes.createFileIfAbsent(file);
     } catch (IOException e) {
       throw new StoreUnavailableException("cannot create the directory of " + file, e);
     }

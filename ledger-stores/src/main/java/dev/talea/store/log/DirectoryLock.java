@@ -40,7 +40,10 @@ final class DirectoryLock implements AutoCloseable {
     try {
       channel =
           FileChannel.open(
-              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+              file,
+              java.util.Set.of(
+                  StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+              dev.talea.store.FileModes.ownerOnlyFile());
     } catch (IOException e) {
       throw new StoreException("cannot open the lock file " + file + ": " + e.getMessage(), e);
     }

@@ -238,7 +238,10 @@ final class LogFile implements AutoCloseable {
     Path file = directory.resolve(String.format("%08d.log", number));
     FileChannel channel =
         FileChannel.open(
-            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            file,
+            java.util.Set.of(
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
+            dev.talea.store.FileModes.ownerOnlyFile());
     writeHeader(channel, number);
     syncDirectory();
     segments.add(channel);

@@ -1,5 +1,6 @@
 package dev.talea.store.log;
 
+import dev.talea.store.FileModes;
 import dev.talea.store.Store;
 import dev.talea.store.StoreException;
 import dev.talea.store.StoreSettings;
@@ -7,7 +8,6 @@ import dev.talea.store.StoreUnavailableException;
 import dev.talea.store.StoreUrl;
 import dev.talea.store.read.StoredCommit;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
@@ -48,7 +48,7 @@ public final class LogStores {
     }
     Path absolute = directory.toAbsolutePath();
     try {
-      Files.createDirectories(absolute);
+      FileModes.createDirectories(absolute);
     } catch (IOException e) {
       throw new StoreUnavailableException(
           "cannot create the log directory " + absolute + ": " + e.getMessage(), e);

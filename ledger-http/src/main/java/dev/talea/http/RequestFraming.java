@@ -1,0 +1,203 @@
+package dev.talea.http;
+
+import java.util.Locale;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Follows the requests on one HTTP/1.x connection as raw bytes: where a request's head ends and
+ * where its body ends ({@code Content-Length} or chunked), so that {@link ConnectionGuard} can time
+ * each part. It only frames; Pekko's parser, behind it, still validates everything. A connection
+ * whose bytes it cannot frame (say a length that does not parse) is left to that parser, which
+ * rejects the request and closes it.
+ */
+final class RequestFraming {
+
+  /** Where the connection is: between requests, in a request's head, or in its body. */
+  enum Phase {
+    IDLE,
+    HEAD,
+    BODY
+  }
+
+  /** The longest head line kept for inspection; longer ones are only scanned for their end. */
+  private static final int MAX_KEPT_LINE = 256;
+
+  private enum State {
+    IDLE,
+    HEAD,
+    LENGTH_BODY,
+    CHUNK_SIZE,
+    CHUNK_DATA,
+    CHUNK_DATA_END,
+    TRAILERS
+  }
+
+  private State state;
+  private final StringBuilder line = new StringBuilder();
+  private boolean sawRequestLine;
+  private long contentLength;
+  private boolean chunked;
+  private long remaining;
+  private long heads;
+
+  /** A new connection, in the head of its first request (which has not started yet). */
+  RequestFraming() {
+    state = State.HEAD;
+  }
+
+  Phase phase() {
+    return switch (state) {
+      case IDLE -> Phase.IDLE;
+      case HEAD -> Phase.HEAD;
+      default -> Phase.BODY;
+    };
+  }
+
+  /** How many request heads have ended so far. */
+  long heads() {
+    return heads;
+  }
+
+  /** Follows the next bytes received. */
+  void feed(ByteString bytes) {
+    for (int i = 0; i < bytes.length(); i++) {
+      byte b = bytes.apply(i);
+      switch (state) {
+        case IDLE -> {
+          startHead();
+          headByte(b);
+        }
+        case HEAD -> headByte(b);
+        case LENGTH_BODY -> {
+          long take = Math.min(remaining, bytes.length() - i);
+          remaining -= take;
+          i += (int) take - 1;
+          if (remaining == 0) {
+            state = State.IDLE;
+          }
+        }
+        case CHUNK_SIZE -> {
+          if (lineByte(b)) {
+            String size = line.toString();
+            int extension = size.indexOf(';');
+            long length = hex(extension < 0 ? size : size.substring(0, extension));
+            line.setLength(0);
+            if (length < 0) {
+              state = State.IDLE; // unframeable: Pekko's parser will refuse it
+            } else if (length == 0) {
+              state = State.TRAILERS;
+            } else {
+              remaining = length;
+              state = State.CHUNK_DATA;
+            }
+          }
+        }
+        case CHUNK_DATA -> {
+          long take = Math.min(remaining, bytes.length() - i);
+          remaining -= take;
+          i += (int) take - 1;
+          if (remaining == 0) {
+            state = State.CHUNK_DATA_END;
+          }
+        }
+        case CHUNK_DATA_END -> {
+          if (lineByte(b)) {
+            line.setLength(0);
+            state = State.CHUNK_SIZE;
+          }
+        }
+        case TRAILERS -> {
+          if (lineByte(b)) {
+            boolean empty = line.length() == 0;
+            line.setLength(0);
+            if (empty) {
+              state = State.IDLE;
+            }
+          }
+        }
+        default -> throw new IllegalStateException(state.name());
+      }
+    }
+  }
+
+  private void startHead() {
+    state = State.HEAD;
+    line.setLength(0);
+    sawRequestLine = false;
+    contentLength = 0;
+    chunked = false;
+  }
+
+  private void headByte(byte b) {
+    if (!lineByte(b)) {
+      return;
+    }
+    String text = line.toString();
+    line.setLength(0);
+    if (text.isEmpty()) {
+      if (sawRequestLine) {
+        endHead();
+      }
+      // Empty lines before a request line are allowed and ignored.
+      return;
+    }
+    if (!sawRequestLine) {
+      sawRequestLine = true;
+      return;
+    }
+    int colon = text.indexOf(':');
+    if (colon < 0) {
+      return;
+    }
+    String name = text.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+    String value = text.substring(colon + 1).trim().toLowerCase(Locale.ROOT);
+    if (name.equals("content-length")) {
+      try {
+        contentLength = Long.parseLong(value);
+      } catch (NumberFormatException e) {
+        contentLength = 0;
+      }
+    } else if (name.equals("transfer-encoding") && value.contains("chunked")) {
+      chunked = true;
+    }
+  }
+
+  private void endHead() {
+    heads++;
+    if (chunked) {
+      state = State.CHUNK_SIZE;
+    } else if (contentLength > 0) {
+      remaining = contentLength;
+      state = State.LENGTH_BODY;
+    } else {
+      state = State.IDLE;
+    }
+  }
+
+  /** Adds a byte to the current line; true when the line has ended (its CR/LF not kept). */
+  private boolean lineByte(byte b) {
+    if (b == '\n') {
+      int last = line.length() - 1;
+      if (last >= 0 && line.charAt(last) == '\r') {
+        line.setLength(last);
+      }
+      return true;
+    }
+    if (line.length() < MAX_KEPT_LINE) {
+      line.append((char) (b & 0xFF));
+    }
+    return false;
+  }
+
+  private static long hex(String text) {
+    String digits = text.trim();
+    if (digits.isEmpty() || digits.length() > 15) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(digits, 16);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}
