@@ -40,6 +40,11 @@ import org.apache.pekko.util.ByteString;
  * connection closed — unless part of a response is already on its way, which a reply cannot
  * interrupt, and then the connection is just closed. This all happens before authentication and
  * before an admission slot is taken, so slow clients cost a connection each and nothing more.
+ *
+ * <p>When the server closes a connection (after answering a body over the size limit, say) while
+ * the client may still be sending, what arrives is read and dropped until the client closes its
+ * side or for a second ({@code LINGER}): closing with bytes unread would make the kernel reset the
+ * connection, and the client could lose the answer already sent.
  */
 final class ConnectionGuard {
 
@@ -102,6 +107,9 @@ final class ConnectionGuard {
         private boolean counted;
         private boolean answered;
 
+        /** Whether what the client sends is read and dropped: the server reads no more. */
+        private boolean draining;
+
         /** Whether the server has sent bytes since the current request began. */
         private boolean responding;
 
@@ -112,7 +120,7 @@ final class ConnectionGuard {
                 @Override
                 public void onPush() {
                   ByteString bytes = grab(fromNetwork);
-                  if (answered) {
+                  if (answered || draining) {
                     // Read and drop what the client still sends, so that closing does not reset
                     // the connection before it has read the answer.
                     pull(fromNetwork);
@@ -140,9 +148,9 @@ final class ConnectionGuard {
 
                 @Override
                 public void onUpstreamFinish() {
-                  if (answered || refused) {
+                  if (answered || refused || isClosed(fromServer)) {
                     completeStage();
-                  } else {
+                  } else if (!isClosed(toServer)) {
                     complete(toServer);
                   }
                 }
@@ -159,9 +167,11 @@ final class ConnectionGuard {
 
                 @Override
                 public void onDownstreamFinish(Throwable cause) {
-                  if (!refused) {
-                    cancel(fromNetwork, cause);
-                  }
+                  // The server reads no more of this connection (it answered a request it would
+                  // not read, such as one over the size limit, and will close). The client may
+                  // still be sending that request's body: read and drop it, as closing with
+                  // unread bytes would reset the connection and lose the answer.
+                  drain();
                 }
               });
           setHandler(
@@ -175,8 +185,17 @@ final class ConnectionGuard {
 
                 @Override
                 public void onUpstreamFinish() {
-                  if (!answered) {
+                  if (answered) {
+                    return;
+                  }
+                  if (isClosed(fromNetwork)) {
                     complete(toNetwork);
+                  } else {
+                    // Closing now could reset the connection under a client still sending; the
+                    // answer is on its way, so read and drop until the client closes, or for
+                    // LINGER.
+                    drain();
+                    scheduleOnce(Timer.LINGER, LINGER);
                   }
                 }
               });
@@ -266,6 +285,15 @@ final class ConnectionGuard {
           }
           emit(toNetwork, response(error));
           scheduleOnce(Timer.LINGER, LINGER);
+          if (!isClosed(fromNetwork) && !hasBeenPulled(fromNetwork)) {
+            pull(fromNetwork);
+          }
+        }
+
+        private void drain() {
+          draining = true;
+          cancelTimer(Timer.HEAD);
+          cancelTimer(Timer.BODY);
           if (!isClosed(fromNetwork) && !hasBeenPulled(fromNetwork)) {
             pull(fromNetwork);
           }

@@ -219,6 +219,37 @@ class HardeningTest {
   }
 
   @Test
+  void aBodyOverTheLimitIsAnswered413AndTheRestOfItIsReadNotReset() throws Exception {
+    // The server answers as soon as it sees the declared length; a client still sending must be
+    // able to finish and read the answer. Closing with the body unread made the kernel reset the
+    // connection, and a client such as java.net.http lost the 413 to "connection reset".
+    int length = 2 * 1024 * 1024;
+    try (ServerHarness server = start(Map.of());
+        Socket socket = connect(server)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST /v1/assets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                  + ServerHarness.ADMIN_TOKEN
+                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+                  + length
+                  + "\r\n\r\n{\"memo\":\"")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      RawResponse answer = RawResponse.read(socket.getInputStream());
+      assertThat(answer.status()).isEqualTo(413);
+      assertThat(answer.error()).isEqualTo("payload_too_large");
+      // The answer is in; the rest of the body still goes through.
+      byte[] chunk = "x".repeat(64 * 1024).getBytes(StandardCharsets.US_ASCII);
+      for (int sent = 0; sent < length; sent += chunk.length) {
+        out.write(chunk);
+      }
+      out.flush();
+      socket.shutdownOutput();
+      assertThat(socket.getInputStream().read()).as("the connection is closed").isEqualTo(-1);
+    }
+  }
+
+  @Test
   void theMetricsListenerAnswersBesideAConnectionThatNeverFinishesItsHeaders() throws Exception {
     int port;
     try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
