@@ -20,6 +20,7 @@ import dev.talea.protocol.TransactionPage;
 import dev.talea.protocol.TrialBalance;
 import dev.talea.protocol.VerifyResult;
 import dev.talea.protocol.json.Json;
+import dev.talea.testkit.PrivatePostgres;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetAddress;

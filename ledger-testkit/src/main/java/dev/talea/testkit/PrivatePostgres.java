@@ -1,4 +1,4 @@
-package dev.talea.http;
+package dev.talea.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,18 +18,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A PostgreSQL 15 cluster of a test's own: created with {@code initdb} in a temporary directory
- * (trust authentication, superuser {@code postgres}), listening on 127.0.0.1 on a free port, with
- * its Unix socket in that directory. The test that owns it may stop it — cleanly, or as a crash —
- * and start it again on the same port; {@link #close()} stops it and deletes everything.
+ * A PostgreSQL 15 cluster of its owner's own (a fault test, a talea-torture run): created with
+ * {@code initdb} in a temporary directory (trust authentication, superuser {@code postgres}),
+ * listening on 127.0.0.1 on a free port, with its Unix socket in that directory. The owner may stop
+ * it — cleanly, or as a crash — and start it again on the same port; {@link #close()} stops it and
+ * deletes everything.
  *
  * <p>{@code initdb} and {@code postgres} refuse to run as root, so when the tests run as root the
  * server runs as the {@code postgres} OS user (through {@code runuser}) in a directory that user
  * owns; otherwise it runs as the current user. The binaries are those of the Debian package {@code
  * postgresql-15} ({@code /usr/lib/postgresql/15/bin}), or of the directory named by {@code
- * TALEA_TEST_PG_BIN}; without them the test fails (it never skips) and says what to install.
+ * TALEA_TEST_PG_BIN}; without them {@link #start()} throws, saying what to install (a test fails,
+ * it never skips).
  */
-final class PrivatePostgres implements AutoCloseable {
+public final class PrivatePostgres implements AutoCloseable {
 
   private static final Path DEFAULT_BIN = Path.of("/usr/lib/postgresql/15/bin");
   private static final String OS_USER = "postgres";
@@ -63,7 +65,7 @@ final class PrivatePostgres implements AutoCloseable {
    * @throws IllegalStateException if the PostgreSQL 15 binaries are missing or the cluster cannot
    *     be created or started (with the server's log)
    */
-  static PrivatePostgres start() {
+  public static PrivatePostgres start() {
     Path bin = binaries();
     Path base;
     try {
@@ -92,32 +94,32 @@ final class PrivatePostgres implements AutoCloseable {
     }
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
   /**
    * The database {@code postgres} as superuser {@code postgres}, in the form TALEA_DB_URL takes.
    */
-  String url() {
+  public String url() {
     return url("postgres");
   }
 
-  String url(String database) {
+  public String url(String database) {
     return "postgres://postgres@127.0.0.1:" + port + "/" + database;
   }
 
   /** The JDBC form of {@link #url(String)}, for inspection with plain JDBC. */
-  String jdbcUrl(String database) {
+  public String jdbcUrl(String database) {
     return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres";
   }
 
-  boolean running() {
+  public boolean running() {
     return running;
   }
 
   /** Starts the (stopped) server again on the same port; returns once it accepts connections. */
-  void startAgain() {
+  public void startAgain() {
     if (running) {
       throw new IllegalStateException("the private Postgres is already running");
     }
@@ -125,17 +127,17 @@ final class PrivatePostgres implements AutoCloseable {
   }
 
   /** Stops the server as a crash would: {@code pg_ctl stop -m immediate} (no checkpoint). */
-  void crash() {
+  public void crash() {
     pgCtlStop("immediate");
   }
 
   /** Stops the server cleanly: {@code pg_ctl stop -m fast}. */
-  void stop() {
+  public void stop() {
     pgCtlStop("fast");
   }
 
   /** The end of the server's log, for failure messages. */
-  String logTail() {
+  public String logTail() {
     return tail(serverLog, 40);
   }
 
