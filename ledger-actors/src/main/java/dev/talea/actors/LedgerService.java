@@ -82,7 +82,10 @@ public final class LedgerService implements LedgerApi {
   /** How many books' last verify results are kept; the least recently used go first. */
   private static final int VERIFIED_KEPT = 1024;
 
-  private final Map<String, CompletableFuture<VerifyResult>> verifying = new ConcurrentHashMap<>();
+  /** A verify in progress, and the book's head just before it began. */
+  private record Running(BookSummary before, CompletableFuture<VerifyResult> result) {}
+
+  private final Map<String, Running> verifying = new ConcurrentHashMap<>();
   private final Map<String, Verified> verified =
       Collections.synchronizedMap(
           new LinkedHashMap<>(64, 0.75f, true) {
@@ -383,22 +386,37 @@ public final class LedgerService implements LedgerApi {
   }
 
   /**
-   * Verify reads the whole book, so it is bounded: at most one runs per book at a time (a caller
-   * that comes meanwhile shares its result), and a result answers later calls while the book's head
-   * (seq and hash) is unchanged, for at most {@link LedgerSettings#verifyReuse()}.
+   * Verify reads the whole book, so it is bounded: at most one runs per book at a time, and a
+   * result answers later calls while the book's head (seq and hash) is unchanged, for at most
+   * {@link LedgerSettings#verifyReuse()}. A caller that comes while one runs shares it if the head
+   * has not moved since it began (so the answer covers every commit the caller could know of), and
+   * otherwise waits for it to end and then verifies anew.
    */
   @Override
   public CompletionStage<VerifyResult> verifyAsync(String book) {
     return checked(() -> Names.requireBook(book, "book"))
         .thenCompose(b -> blocking(() -> store.findBook(b)))
-        .thenCompose(
-            head -> {
-              Verified last = verified.get(book);
-              if (head.isPresent() && last != null && reusable(last, head.get())) {
-                return CompletableFuture.completedFuture(last.result());
-              }
-              return verifyNow(book, head.orElse(null));
-            });
+        .thenCompose(head -> verifyAt(book, head.orElse(null)));
+  }
+
+  private CompletionStage<VerifyResult> verifyAt(String book, BookSummary head) {
+    Verified last = verified.get(book);
+    if (head != null && last != null && reusable(last, head)) {
+      return CompletableFuture.completedFuture(last.result());
+    }
+    Running mine = new Running(head, new CompletableFuture<>());
+    Running running = verifying.putIfAbsent(book, mine);
+    if (running == null) {
+      run(book, mine);
+      return mine.result();
+    }
+    if (java.util.Objects.equals(running.before(), head)) {
+      return running.result();
+    }
+    return running
+        .result()
+        .handle((result, failure) -> null)
+        .thenCompose(ignored -> verifyAsync(book));
   }
 
   private boolean reusable(Verified last, BookSummary head) {
@@ -408,19 +426,14 @@ public final class LedgerService implements LedgerApi {
         && System.nanoTime() - last.finishedNanos() < settings.verifyReuse().toNanos();
   }
 
-  /** Runs a verify of the book, or joins the one running. */
-  private CompletionStage<VerifyResult> verifyNow(String book, BookSummary before) {
-    CompletableFuture<VerifyResult> mine = new CompletableFuture<>();
-    CompletableFuture<VerifyResult> running = verifying.putIfAbsent(book, mine);
-    if (running != null) {
-      return running;
-    }
+  private void run(String book, Running mine) {
+    BookSummary before = mine.before();
     blocking(() -> store.verify(book))
         .whenComplete(
             (result, failure) -> {
               verifying.remove(book, mine);
               if (failure != null) {
-                mine.completeExceptionally(unwrap(failure));
+                mine.result().completeExceptionally(unwrap(failure));
                 return;
               }
               String hash =
@@ -430,9 +443,8 @@ public final class LedgerService implements LedgerApi {
                           ? before.headHash()
                           : null;
               verified.put(book, new Verified(result, hash, System.nanoTime()));
-              mine.complete(result);
+              mine.result().complete(result);
             });
-    return mine;
   }
 
   @Override

@@ -35,6 +35,11 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ServerSettings settings =
         ServerSettings.load(DotEnv.environment(Path.of(".env"), System.getenv()));
+    if (settings.storeSettings().unsafeSkipReadSnapshots()) {
+      LOG.warn(
+          "talea.unsafe.skip-read-snapshots is on: reads can mix states. This is for testing the"
+              + " history checker only");
+    }
     TaleaServer server = TaleaServer.start(settings);
     LOG.info(
         "talead listening on http://{} (backend {}, store {})",

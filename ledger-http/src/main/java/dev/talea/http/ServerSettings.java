@@ -180,7 +180,8 @@ record ServerSettings(
     return StoreSettings.defaults()
         .withPoolSize(dbPool)
         .withConnectionTimeout(connectionTimeout())
-        .withListenUrl(listenUrl());
+        .withListenUrl(listenUrl())
+        .withUnsafeSkipReadSnapshots(config.getBoolean("talea.unsafe.skip-read-snapshots"));
   }
 
   /**

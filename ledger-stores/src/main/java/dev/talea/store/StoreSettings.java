@@ -18,13 +18,17 @@ import java.util.function.Supplier;
  *     suite's hash-chain vector)
  * @param clock the commit clock, or {@code null} for the store's own: the database clock on
  *     Postgres, the system clock on the embedded stores. Tests fix it to reproduce a chain exactly.
+ * @param unsafeSkipReadSnapshots breaks the SQL stores on purpose: reads of several statements run
+ *     without a snapshot, as before issue 15. Only for proving that the history checker ({@code
+ *     talea-torture}) catches what that breaks; never in production.
  */
 public record StoreSettings(
     int poolSize,
     Duration connectionTimeout,
     Supplier<UUID> txIds,
     Clock clock,
-    StoreUrl.Postgres listenUrl) {
+    StoreUrl.Postgres listenUrl,
+    boolean unsafeSkipReadSnapshots) {
 
   public static final int DEFAULT_POOL_SIZE = 10;
   public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
@@ -43,26 +47,34 @@ public record StoreSettings(
 
   public static StoreSettings defaults() {
     return new StoreSettings(
-        DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT, TxIds::newId, null, null);
+        DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT, TxIds::newId, null, null, false);
   }
 
   public StoreSettings withPoolSize(int value) {
-    return new StoreSettings(value, connectionTimeout, txIds, clock, listenUrl);
+    return new StoreSettings(
+        value, connectionTimeout, txIds, clock, listenUrl, unsafeSkipReadSnapshots);
   }
 
   public StoreSettings withConnectionTimeout(Duration value) {
-    return new StoreSettings(poolSize, value, txIds, clock, listenUrl);
+    return new StoreSettings(poolSize, value, txIds, clock, listenUrl, unsafeSkipReadSnapshots);
   }
 
   public StoreSettings withTxIds(Supplier<UUID> value) {
-    return new StoreSettings(poolSize, connectionTimeout, value, clock, listenUrl);
+    return new StoreSettings(
+        poolSize, connectionTimeout, value, clock, listenUrl, unsafeSkipReadSnapshots);
   }
 
   public StoreSettings withClock(Clock value) {
-    return new StoreSettings(poolSize, connectionTimeout, txIds, value, listenUrl);
+    return new StoreSettings(
+        poolSize, connectionTimeout, txIds, value, listenUrl, unsafeSkipReadSnapshots);
   }
 
   public StoreSettings withListenUrl(StoreUrl.Postgres value) {
-    return new StoreSettings(poolSize, connectionTimeout, txIds, clock, value);
+    return new StoreSettings(
+        poolSize, connectionTimeout, txIds, clock, value, unsafeSkipReadSnapshots);
+  }
+
+  public StoreSettings withUnsafeSkipReadSnapshots(boolean value) {
+    return new StoreSettings(poolSize, connectionTimeout, txIds, clock, listenUrl, value);
   }
 }

@@ -91,6 +91,9 @@ final class JdbcStore extends SnapshotStore {
 
   @Override
   protected <T> T snapshot(Function<ReadView, T> work) {
+    if (settings.unsafeSkipReadSnapshots()) {
+      return single(work);
+    }
     return call(() -> connections.snapshot(connection -> work.apply(view(connection))));
   }
 
