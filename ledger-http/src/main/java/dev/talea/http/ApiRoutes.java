@@ -39,6 +39,7 @@ import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
@@ -149,6 +150,11 @@ final class ApiRoutes extends AllDirectives {
                                         rejectionHandler(),
                                         () ->
                                             concat(
+                                                extractMethod(
+                                                    method ->
+                                                        method.equals(HttpMethods.OPTIONS)
+                                                            ? options()
+                                                            : reject()),
                                                 path(
                                                     "health",
                                                     () ->
@@ -286,6 +292,31 @@ final class ApiRoutes extends AllDirectives {
   }
 
   // ---- operations -----------------------------------------------------------------------------
+
+  /**
+   * {@code OPTIONS} on any route: 204 with its {@code Allow}, without a token (a browser's
+   * preflight carries none). {@code OPTIONS *} and {@code OPTIONS /} — which a balancer's default
+   * check sends — describe the server as a whole.
+   */
+  private Route options() {
+    return extractUri(
+        uri -> {
+          String path = uri.path();
+          Set<String> methods =
+              path.equals("*") || path.equals("/") || path.isEmpty()
+                  ? RouteTemplate.allMethods()
+                  : RouteTemplate.methods(RouteTemplate.of(path));
+          if (methods.isEmpty()) {
+            return problem(LedgerError.of(ErrorCode.NOT_FOUND, "no such route"));
+          }
+          return complete(
+              HttpResponse.create()
+                  .withStatus(StatusCodes.NO_CONTENT)
+                  .addHeader(
+                      org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+                          "Allow", RouteTemplate.allow(methods))));
+        });
+  }
 
   private Route health() {
     return respond(
@@ -843,7 +874,8 @@ final class ApiRoutes extends AllDirectives {
         entity -> {
           ContentType type = entity.getContentType();
           boolean json =
-              type.mediaType().equals(MediaTypes.APPLICATION_JSON)
+              type.mediaType().mainType().equals("application")
+                  && type.mediaType().subType().equals("json")
                   && type.getCharsetOption().map(c -> c.equals(HttpCharsets.UTF_8)).orElse(true);
           if (!json) {
             return problem(
@@ -962,9 +994,9 @@ final class ApiRoutes extends AllDirectives {
         .handleAll(
             MethodRejection.class,
             rejections -> {
-              Set<String> allowed = new TreeSet<>();
-              rejections.forEach(r -> allowed.add(r.supported().name()));
-              String allow = String.join(", ", allowed);
+              Set<String> supported = new TreeSet<>();
+              rejections.forEach(r -> supported.add(r.supported().name()));
+              String allow = RouteTemplate.allow(supported);
               return complete(
                   Problems.of(
                       LedgerError.of(

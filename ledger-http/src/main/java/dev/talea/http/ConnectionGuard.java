@@ -128,7 +128,7 @@ final class ConnectionGuard {
                   }
                   RequestFraming.Phase before = framing.phase();
                   long heads = framing.heads();
-                  framing.feed(bytes);
+                  ByteString forward = framing.feed(bytes);
                   track(before, heads);
                   if (refused) {
                     if (framing.heads() > heads) {
@@ -143,7 +143,11 @@ final class ConnectionGuard {
                     }
                     return;
                   }
-                  push(toServer, bytes);
+                  if (forward.isEmpty()) {
+                    pull(fromNetwork); // a head still arriving: held back until it ends
+                  } else {
+                    push(toServer, forward);
+                  }
                 }
 
                 @Override

@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
@@ -63,7 +64,15 @@ final class HttpListener {
       HostPort address,
       Flow<HttpRequest, HttpResponse, ?> handler,
       ConnectionGuard guard) {
-    ServerSettings settings = ServerSettings.create(system.classicSystem());
+    ServerSettings defaults = ServerSettings.create(system.classicSystem());
+    // Pekko knows application/json as UTF-8 only and drops a charset parameter a request declares;
+    // parsed as a type with an open charset, the parameter reaches the routes, which refuse all
+    // but UTF-8 (415) instead of misreading the body.
+    ServerSettings settings =
+        defaults.withParserSettings(
+            defaults
+                .getParserSettings()
+                .withCustomMediaTypes(MediaTypes.applicationWithOpenCharset("json")));
     Materializer materializer = Materializer.matFromSystem(system);
     SharedKillSwitch connections = KillSwitches.shared("http-" + address);
     scala.concurrent.duration.Duration idle = settings.getTimeouts().idleTimeout();

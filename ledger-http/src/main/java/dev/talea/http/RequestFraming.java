@@ -9,6 +9,12 @@ import org.apache.pekko.util.ByteString;
  * each part. It only frames; Pekko's parser, behind it, still validates everything. A connection
  * whose bytes it cannot frame (say a length that does not parse) is left to that parser, which
  * rejects the request and closes it.
+ *
+ * <p>It changes one thing: an HTTP/1.1 request without a {@code Host} header gets an empty one
+ * ({@code Host:}), which Pekko then fills with {@code pekko.http.server.default-host-header}, as it
+ * does for HTTP/1.0. Pekko refuses such a request outright; health checkers and monitors send it.
+ * So a request's head is held back until it ends (up to {@link #MAX_HELD_HEAD} bytes; a longer one
+ * is passed on as it comes, unchanged).
  */
 final class RequestFraming {
 
@@ -21,6 +27,11 @@ final class RequestFraming {
 
   /** The longest head line kept for inspection; longer ones are only scanned for their end. */
   private static final int MAX_KEPT_LINE = 256;
+
+  /** The most of one request's head held back to be completed with a {@code Host} header. */
+  static final int MAX_HELD_HEAD = 64 * 1024;
+
+  private static final ByteString EMPTY_HOST = ByteString.fromString("Host:\r\n");
 
   private enum State {
     IDLE,
@@ -40,6 +51,23 @@ final class RequestFraming {
   private long remaining;
   private long heads;
 
+  /** This head's bytes from earlier chunks, not passed on yet. */
+  private ByteString held = ByteString.emptyByteString();
+
+  /** Whether this head is passed on as it comes (it grew over {@link #MAX_HELD_HEAD}). */
+  private boolean passing;
+
+  private boolean http11;
+  private boolean sawHost;
+
+  /** Bytes of this head so far, and where its current line starts. */
+  private int headLength;
+
+  private int lineStart;
+
+  /** Set when a head ends: the bytes to pass on for it, and where they end in the chunk. */
+  private ByteString endedHead;
+
   /** A new connection, in the head of its first request (which has not started yet). */
   RequestFraming() {
     state = State.HEAD;
@@ -58,12 +86,19 @@ final class RequestFraming {
     return heads;
   }
 
-  /** Follows the next bytes received. */
-  void feed(ByteString bytes) {
+  /**
+   * Follows the next bytes received; returns what to pass on to the server now (heads that ended,
+   * completed with a {@code Host} where needed, and body bytes; not the head still arriving).
+   */
+  ByteString feed(ByteString bytes) {
+    ByteString out = ByteString.emptyByteString();
+    int from = 0; // where the bytes of this chunk not yet passed on or held begin
     for (int i = 0; i < bytes.length(); i++) {
       byte b = bytes.apply(i);
       switch (state) {
         case IDLE -> {
+          out = out.concat(bytes.slice(from, i));
+          from = i;
           startHead();
           headByte(b);
         }
@@ -117,7 +152,37 @@ final class RequestFraming {
         }
         default -> throw new IllegalStateException(state.name());
       }
+      if (endedHead != null) {
+        // The head ended at byte i: pass it on whole, completed where needed.
+        out = out.concat(completed(bytes.slice(from, i + 1)));
+        from = i + 1;
+        endedHead = null;
+      }
     }
+    ByteString rest = bytes.slice(from, bytes.length());
+    if (state != State.HEAD || passing) {
+      return out.concat(rest);
+    }
+    held = held.concat(rest);
+    if (held.length() > MAX_HELD_HEAD) {
+      passing = true;
+      out = out.concat(held);
+      held = ByteString.emptyByteString();
+    }
+    return out;
+  }
+
+  /** The head that just ended: what was held of it and its last bytes, with a Host if needed. */
+  private ByteString completed(ByteString last) {
+    ByteString head = held.concat(last);
+    held = ByteString.emptyByteString();
+    if (passing) {
+      return last; // the rest was passed on already; nothing can be added
+    }
+    if (http11 && !sawHost) {
+      return head.take(lineStart).concat(EMPTY_HOST).concat(head.drop(lineStart));
+    }
+    return head;
   }
 
   private void startHead() {
@@ -126,16 +191,26 @@ final class RequestFraming {
     sawRequestLine = false;
     contentLength = 0;
     chunked = false;
+    held = ByteString.emptyByteString();
+    passing = false;
+    http11 = false;
+    sawHost = false;
+    headLength = 0;
+    lineStart = 0;
   }
 
   private void headByte(byte b) {
+    headLength++;
     if (!lineByte(b)) {
       return;
     }
+    int start = lineStart;
+    lineStart = headLength;
     String text = line.toString();
     line.setLength(0);
     if (text.isEmpty()) {
       if (sawRequestLine) {
+        lineStart = start; // where the blank line that ends the head begins
         endHead();
       }
       // Empty lines before a request line are allowed and ignored.
@@ -143,6 +218,7 @@ final class RequestFraming {
     }
     if (!sawRequestLine) {
       sawRequestLine = true;
+      http11 = text.endsWith(" HTTP/1.1");
       return;
     }
     int colon = text.indexOf(':');
@@ -159,11 +235,14 @@ final class RequestFraming {
       }
     } else if (name.equals("transfer-encoding") && value.contains("chunked")) {
       chunked = true;
+    } else if (name.equals("host")) {
+      sawHost = true;
     }
   }
 
   private void endHead() {
     heads++;
+    endedHead = ByteString.emptyByteString();
     if (chunked) {
       state = State.CHUNK_SIZE;
     } else if (contentLength > 0) {

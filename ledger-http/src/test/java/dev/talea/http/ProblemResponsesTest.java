@@ -654,7 +654,7 @@ class ProblemResponsesTest {
         server.send(
             "DELETE", "/v1/books/" + book + "/transactions", ServerHarness.ADMIN_TOKEN, null, null);
     assertProblem(reply, 405, "method_not_allowed", Map.of());
-    assertThat(reply.header("Allow")).isEqualTo("GET, POST");
+    assertThat(reply.header("Allow")).isEqualTo("GET, HEAD, OPTIONS, POST");
   }
 
   @Test
@@ -668,20 +668,20 @@ class ProblemResponsesTest {
             "application/json",
             "{\"kind\":\"asset\"}");
     assertProblem(reply, 405, "method_not_allowed", Map.of());
-    assertThat(reply.header("Allow")).isEqualTo("GET, PUT");
+    assertThat(reply.header("Allow")).isEqualTo("GET, HEAD, OPTIONS, PUT");
   }
 
   @Test
   void wrongMethodsOnReadOnlyResourcesAllowOnlyGet() {
     Reply asset = server.send("DELETE", "/v1/assets/BTC", ServerHarness.ADMIN_TOKEN, null, null);
     assertProblem(asset, 405, "method_not_allowed", Map.of());
-    assertThat(asset.header("Allow")).isEqualTo("GET");
+    assertThat(asset.header("Allow")).isEqualTo("GET, HEAD, OPTIONS");
     Reply books = server.post("/v1/books", "{}");
     assertProblem(books, 405, "method_not_allowed", Map.of());
-    assertThat(books.header("Allow")).isEqualTo("GET");
+    assertThat(books.header("Allow")).isEqualTo("GET, HEAD, OPTIONS");
     Reply batch = server.get("/v1/books/" + fundedBook() + "/transactions/batch");
     assertProblem(batch, 405, "method_not_allowed", Map.of());
-    assertThat(batch.header("Allow")).isEqualTo("POST");
+    assertThat(batch.header("Allow")).isEqualTo("OPTIONS, POST");
   }
 
   // ---- 409 idempotency_key_reused and conflict -------------------------------------------------

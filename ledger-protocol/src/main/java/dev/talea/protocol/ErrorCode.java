@@ -21,6 +21,7 @@ public enum ErrorCode {
       409, "idempotency_key_reused", "Idempotency key already used", List.of("tx_id")),
   CONFLICT(409, "conflict", "Conflict", List.of("field")),
   PAYLOAD_TOO_LARGE(413, "payload_too_large", "Payload too large", List.of()),
+  URI_TOO_LONG(414, "uri_too_long", "URI too long", List.of()),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type", "Unsupported media type", List.of()),
   UNBALANCED(422, "unbalanced", "Unbalanced transaction", List.of("asset", "debits", "credits")),
   UNKNOWN_ACCOUNT(422, "unknown_account", "Unknown account", List.of("account")),
@@ -33,9 +34,12 @@ public enum ErrorCode {
   AMOUNT_OUT_OF_RANGE(
       422, "amount_out_of_range", "Balance out of range", List.of("account", "asset")),
   BOOK_OVERLOADED(429, "overloaded", "Book overloaded", List.of("book")),
+  HEADERS_TOO_LARGE(431, "headers_too_large", "Request headers too large", List.of()),
   OVERLOADED(503, "overloaded", "Server overloaded", List.of()),
   UNAVAILABLE(503, "unavailable", "Store unavailable", List.of()),
-  INTERNAL(500, "internal", "Internal error", List.of());
+  INTERNAL(500, "internal", "Internal error", List.of()),
+  HTTP_VERSION_NOT_SUPPORTED(
+      505, "http_version_not_supported", "HTTP version not supported", List.of());
 
   private final int httpStatus;
   private final String wireName;
