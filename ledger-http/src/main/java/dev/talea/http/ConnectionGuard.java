@@ -55,6 +55,7 @@ final class ConnectionGuard {
   private final Duration bodyTimeout;
   private final int maxConnections;
   private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger receiving = new AtomicInteger();
 
   ConnectionGuard(Duration headerTimeout, Duration bodyTimeout, int maxConnections) {
     this.headerTimeout = headerTimeout;
@@ -65,6 +66,14 @@ final class ConnectionGuard {
   /** Connections open now, refused ones included until they are answered. */
   int openConnections() {
     return open.get();
+  }
+
+  /**
+   * Connections on which a request has begun arriving but has not arrived whole: a drain waits for
+   * them, since such a request holds no admission slot yet.
+   */
+  int requestsArriving() {
+    return receiving.get();
   }
 
   /**
@@ -107,6 +116,9 @@ final class ConnectionGuard {
         private boolean counted;
         private boolean answered;
 
+        /** Whether this connection is counted in {@link #receiving}. */
+        private boolean arriving;
+
         /** Whether what the client sends is read and dropped: the server reads no more. */
         private boolean draining;
 
@@ -130,6 +142,7 @@ final class ConnectionGuard {
                   long heads = framing.heads();
                   ByteString forward = framing.feed(bytes);
                   track(before, heads);
+                  arriving(framing.midRequest() && !refused);
                   if (refused) {
                     if (framing.heads() > heads) {
                       answer(
@@ -303,8 +316,16 @@ final class ConnectionGuard {
           }
         }
 
+        private void arriving(boolean now) {
+          if (now != arriving) {
+            arriving = now;
+            receiving.addAndGet(now ? 1 : -1);
+          }
+        }
+
         @Override
         public void postStop() {
+          arriving(false);
           if (counted) {
             open.decrementAndGet();
           }

@@ -105,16 +105,20 @@ final class HttpListener {
   }
 
   /**
-   * Closes every connection once {@code inFlight} reads zero or {@code deadline} has passed,
-   * whichever comes first.
+   * Closes every connection once {@code inFlight} has read zero five times in a row, 10 ms apart,
+   * or {@code deadline} has passed, whichever comes first. (A request whose body has just arrived
+   * is between the two counts talead keeps — arriving, then admitted — for a moment; 50 ms of
+   * readings cover that moment.)
    */
   CompletionStage<Done> terminate(Duration deadline, IntSupplier inFlight) {
     CompletableFuture<Done> done = new CompletableFuture<>();
     long end = System.nanoTime() + deadline.toNanos();
     Runnable[] check = new Runnable[1];
+    int[] quiet = {0};
     check[0] =
         () -> {
-          if (inFlight.getAsInt() == 0 || System.nanoTime() >= end) {
+          quiet[0] = inFlight.getAsInt() == 0 ? quiet[0] + 1 : 0;
+          if (quiet[0] >= 5 || System.nanoTime() >= end) {
             connections.shutdown();
             done.complete(Done.getInstance());
           } else {

@@ -81,6 +81,11 @@ final class RequestFraming {
     };
   }
 
+  /** Whether a request has begun arriving and has not arrived whole yet. */
+  boolean midRequest() {
+    return state != State.IDLE && !(state == State.HEAD && headLength == 0);
+  }
+
   /** How many request heads have ended so far. */
   long heads() {
     return heads;

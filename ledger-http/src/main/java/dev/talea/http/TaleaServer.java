@@ -104,7 +104,8 @@ final class TaleaServer {
               .get(30, TimeUnit.SECONDS);
       // Drain: stop accepting, then give requests in flight until their commit timeout to finish.
       listener.addToCoordinatedShutdown(
-          settings.requestTimeout().plusSeconds(5), admission::inFlight);
+          settings.requestTimeout().plusSeconds(5),
+          () -> admission.inFlight() + guard.requestsArriving());
       if (settings.metricsBind() != null) {
         HttpListener scrapes =
             HttpListener.bind(
