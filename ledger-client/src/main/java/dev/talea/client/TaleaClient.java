@@ -99,12 +99,15 @@ public final class TaleaClient implements LedgerApi, AutoCloseable {
     this.retry = builder.retry;
     this.executor = Executors.newFixedThreadPool(builder.threads, daemon("talea-client"));
     this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("talea-client-retry"));
-    this.http =
+    HttpClient.Builder http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(builder.connectTimeout)
-            .executor(executor)
-            .build();
+            .executor(executor);
+    if (builder.sslContext != null) {
+      http.sslContext(builder.sslContext);
+    }
+    this.http = http.build();
   }
 
   public static Builder builder() {
@@ -119,6 +122,7 @@ public final class TaleaClient implements LedgerApi, AutoCloseable {
     private Duration requestTimeout = Duration.ofSeconds(30);
     private RetryPolicy retry = RetryPolicy.defaults();
     private int threads = 4;
+    private javax.net.ssl.SSLContext sslContext;
 
     private Builder() {}
 
@@ -158,6 +162,16 @@ public final class TaleaClient implements LedgerApi, AutoCloseable {
      */
     public Builder retryPolicy(RetryPolicy value) {
       this.retry = Objects.requireNonNull(value, "retryPolicy");
+      return this;
+    }
+
+    /**
+     * The TLS context for an {@code https://} base URL (default: the JVM's, which trusts the JDK's
+     * certificate authorities). Set one that trusts your own CA when the balancer in front of talea
+     * presents a certificate from it.
+     */
+    public Builder sslContext(javax.net.ssl.SSLContext value) {
+      this.sslContext = Objects.requireNonNull(value, "sslContext");
       return this;
     }
 

@@ -97,6 +97,8 @@ final class ApiRoutes extends AllDirectives {
   private final Duration keepalive;
   private final Duration bodyTimeout;
   private final LiveTailLimits liveTails;
+  private final Drain drain;
+  private final boolean accessLog;
   private final List<HttpHeader> defaultHeaders;
   private final HttpHeader backendHeader;
   private final byte[] openApiDocument;
@@ -108,7 +110,9 @@ final class ApiRoutes extends AllDirectives {
       ServerMetrics metrics,
       Duration keepalive,
       Duration bodyTimeout,
-      LiveTailLimits liveTails) {
+      LiveTailLimits liveTails,
+      Drain drain,
+      boolean accessLog) {
     this.ledger = ledger;
     this.tokens = tokens;
     this.admission = admission;
@@ -116,6 +120,8 @@ final class ApiRoutes extends AllDirectives {
     this.keepalive = keepalive;
     this.bodyTimeout = bodyTimeout;
     this.liveTails = liveTails;
+    this.drain = drain;
+    this.accessLog = accessLog;
     this.backendHeader = ServerIdentity.backendHeader();
     List<HttpHeader> headers = new ArrayList<>(HttpText.securityHeaders());
     headers.add(backendHeader);
@@ -189,22 +195,41 @@ final class ApiRoutes extends AllDirectives {
                     inner));
   }
 
-  /** Counts every answer by method, route template and status, and times it. */
+  /**
+   * Counts every answer by method, route template and status, and times it; with {@code
+   * TALEA_ACCESS_LOG=stdout} logs it too. While talead drains, every answer closes its connection,
+   * so that a balancer opens its next one to another instance.
+   */
   private Route measured(Supplier<Route> inner) {
     return extractRequest(
         request -> {
           long start = System.nanoTime();
           String method = request.method().name();
           String route = RouteTemplate.of(request.getUri().path());
-          return mapResponse(
-              response -> {
-                metrics.requestCompleted(
-                    method, route, response.status().intValue(), System.nanoTime() - start);
-                return response;
-              },
-              inner);
+          AccessLog.Caller caller = accessLog ? new AccessLog.Caller() : null;
+          Route served =
+              mapResponse(
+                  response -> {
+                    long nanos = System.nanoTime() - start;
+                    int status = response.status().intValue();
+                    metrics.requestCompleted(method, route, status, nanos);
+                    if (caller != null) {
+                      AccessLog.write(method, route, status, nanos, caller.token());
+                    }
+                    return drain.draining() ? response.addHeader(CONNECTION_CLOSE) : response;
+                  },
+                  inner);
+          return caller == null
+              ? served
+              : mapRequest(r -> r.addAttribute(AccessLog.CALLER, caller), () -> served);
         });
   }
+
+  private static final HttpHeader RETRY_AFTER =
+      org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Retry-After", "1");
+
+  private static final HttpHeader CONNECTION_CLOSE =
+      org.apache.pekko.http.javadsl.model.headers.Connection.create("close");
 
   /**
    * Runs the route if the admission limit allows, holding the slot until the route's response is
@@ -319,6 +344,12 @@ final class ApiRoutes extends AllDirectives {
   }
 
   private Route health() {
+    if (drain.draining()) {
+      ObjectNode body = JsonNodeFactory.instance.objectNode();
+      body.put("status", "draining");
+      body.put("backend", ledger.backend());
+      return complete(json(StatusCodes.SERVICE_UNAVAILABLE, body, RETRY_AFTER));
+    }
     return respond(
         ledger.healthAsync(),
         ignored -> {
@@ -734,26 +765,33 @@ final class ApiRoutes extends AllDirectives {
             .recover(
                 new PFBuilder<Throwable, ByteString>()
                     .matchAny(failure -> endOfStream(book, failure))
-                    .build())
-            .watchTermination(
-                (notUsed, done) -> {
-                  place.started();
-                  metrics.subscribers(1);
-                  done.whenCompleteAsync(
-                      (ignored, failure) -> {
-                        metrics.subscribers(-1);
-                        place.release();
-                      },
-                      SAME_THREAD);
-                  return NotUsed.notUsed();
-                });
+                    .build());
     return HttpResponse.create()
         .withStatus(StatusCodes.OK)
         .withHeaders(
             List.of(
                 org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
                     "X-Accel-Buffering", "no")))
-        .withEntity(HttpEntities.createChunked(EVENT_STREAM.toContentType(), events));
+        .withEntity(
+            HttpEntities.createChunked(
+                EVENT_STREAM.toContentType(), counted(drain.endable(events), place)));
+  }
+
+  /** A live tail's bytes, counted as a subscriber and holding its place until they end. */
+  private Source<ByteString, NotUsed> counted(
+      Source<ByteString, NotUsed> events, LiveTailLimits.Place place) {
+    return events.watchTermination(
+        (notUsed, done) -> {
+          place.started();
+          metrics.subscribers(1);
+          done.whenCompleteAsync(
+              (ignored, failure) -> {
+                metrics.subscribers(-1);
+                place.release();
+              },
+              SAME_THREAD);
+          return NotUsed.notUsed();
+        });
   }
 
   /**
@@ -784,7 +822,15 @@ final class ApiRoutes extends AllDirectives {
           if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
             var principal = tokens.authenticate(value.substring(7).trim());
             if (principal.isPresent()) {
-              return inner.apply(principal.get());
+              return accessLog
+                  ? extractRequest(
+                      request -> {
+                        request
+                            .getAttribute(AccessLog.CALLER)
+                            .ifPresent(caller -> caller.set(principal.get().name()));
+                        return inner.apply(principal.get());
+                      })
+                  : inner.apply(principal.get());
             }
             return problem(LedgerError.of(ErrorCode.UNAUTHORIZED, "the bearer token is not valid"));
           }

@@ -69,6 +69,11 @@ final class LiveTailLimits {
     this.perToken = perToken;
   }
 
+  /** Live tails open now. */
+  int open() {
+    return open.get();
+  }
+
   int total() {
     return total;
   }

@@ -19,11 +19,16 @@ import sun.misc.Signal;
           + " TALEA_TOKENS_FILE, TALEA_BIND, TALEA_DB_POOL, TALEA_DB_LISTEN_URL, TALEA_MAX_INFLIGHT,"
           + " TALEA_WRITE_QUEUE_DEPTH, TALEA_WRITE_BATCH_MAX, TALEA_REQUEST_TIMEOUT,"
           + " TALEA_METRICS_BIND, TALEA_HEADER_TIMEOUT, TALEA_BODY_TIMEOUT, TALEA_MAX_CONNECTIONS,"
-          + " TALEA_MAX_SUBSCRIBERS, TALEA_MAX_SUBSCRIBERS_PER_TOKEN. Their defaults and meanings"
-          + " are in docs/howto-run.md.",
+          + " TALEA_MAX_SUBSCRIBERS, TALEA_MAX_SUBSCRIBERS_PER_TOKEN, TALEA_DRAIN_GRACE,"
+          + " TALEA_SHUTDOWN_TIMEOUT, TALEA_ACCESS_LOG. Their defaults and meanings are in"
+          + " docs/howto-run.md.",
       "",
-      "On SIGTERM or Ctrl-C it stops accepting connections, finishes the requests and group"
-          + " commits in flight, and exits 0.",
+      "On SIGTERM or Ctrl-C it drains: /health answers 503 {\"status\":\"draining\"} at once"
+          + " while other requests are still served for TALEA_DRAIN_GRACE (default 5s), so that a"
+          + " load balancer takes it out of rotation; then it stops listening, ends live tails"
+          + " with a retry: line, gives the requests and group commits in flight up to"
+          + " TALEA_SHUTDOWN_TIMEOUT (default 30s) to finish, and exits 0. A second signal skips"
+          + " the grace.",
       "",
       "Exit codes: 0 after a clean shutdown, 1 if the store cannot be opened, 2 for a bad setting."
     })
@@ -48,8 +53,17 @@ final class ServeCommand implements Callable<Integer> {
         settings.store());
     Runnable drain =
         () -> {
-          LOG.info("talead shutting down: draining requests in flight");
-          server.shutdown();
+          if (server.draining()) {
+            LOG.info("talead: second signal, shutting down without waiting for the drain's grace");
+          } else {
+            LOG.info(
+                "talead draining: /health answers 503; requests are served for {}"
+                    + " (TALEA_DRAIN_GRACE), then the listener closes and requests in flight"
+                    + " have {} (TALEA_SHUTDOWN_TIMEOUT) to finish",
+                settings.drainGrace(),
+                settings.shutdownTimeout());
+          }
+          server.drain();
         };
     Signal.handle(new Signal("TERM"), signal -> drain.run());
     Signal.handle(new Signal("INT"), signal -> drain.run());

@@ -108,6 +108,9 @@ record ServerSettings(
     settings.ledgerSettings();
     settings.keepalive();
     settings.listenUrl();
+    settings.drainGrace();
+    settings.shutdownTimeout();
+    settings.accessLog();
     return settings;
   }
 
@@ -129,7 +132,10 @@ record ServerSettings(
           Map.entry("TALEA_BODY_TIMEOUT", "talea.body-timeout"),
           Map.entry("TALEA_MAX_CONNECTIONS", "talea.max-connections"),
           Map.entry("TALEA_MAX_SUBSCRIBERS", "talea.max-subscribers"),
-          Map.entry("TALEA_MAX_SUBSCRIBERS_PER_TOKEN", "talea.max-subscribers-per-token"));
+          Map.entry("TALEA_MAX_SUBSCRIBERS_PER_TOKEN", "talea.max-subscribers-per-token"),
+          Map.entry("TALEA_DRAIN_GRACE", "talea.drain-grace"),
+          Map.entry("TALEA_SHUTDOWN_TIMEOUT", "talea.shutdown-timeout"),
+          Map.entry("TALEA_ACCESS_LOG", "talea.access-log"));
 
   /**
    * {@code application.conf} with the given variables laid over its defaults. The variables are
@@ -174,6 +180,46 @@ record ServerSettings(
       throw new SettingsException("talea.subscriptions.keepalive must be between 1ms and 15s");
     }
     return keepalive;
+  }
+
+  /**
+   * After SIGTERM, how long talead goes on serving with {@code /health} answering 503 draining, so
+   * that a balancer's health check takes it out of rotation before it stops listening ({@code
+   * TALEA_DRAIN_GRACE}, 0s to 10m).
+   */
+  Duration drainGrace() {
+    Duration grace = anyDuration(config, "drain-grace", "TALEA_DRAIN_GRACE");
+    if (grace.isNegative() || grace.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw new SettingsException("TALEA_DRAIN_GRACE must be between 0s and 10m");
+    }
+    return grace;
+  }
+
+  /**
+   * Once the listener has closed, how long the requests in flight and their group commits have to
+   * finish before the connections are cut ({@code TALEA_SHUTDOWN_TIMEOUT}, 1s to 10m).
+   */
+  Duration shutdownTimeout() {
+    Duration timeout = anyDuration(config, "shutdown-timeout", "TALEA_SHUTDOWN_TIMEOUT");
+    if (timeout.compareTo(Duration.ofSeconds(1)) < 0
+        || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw new SettingsException("TALEA_SHUTDOWN_TIMEOUT must be between 1s and 10m");
+    }
+    return timeout;
+  }
+
+  /**
+   * Whether every request is logged as a JSON line on standard output ({@code TALEA_ACCESS_LOG}).
+   */
+  boolean accessLog() {
+    String value = string(config, "access-log", "TALEA_ACCESS_LOG").trim();
+    return switch (value) {
+      case "off", "" -> false;
+      case "stdout" -> true;
+      default ->
+          throw new SettingsException(
+              "TALEA_ACCESS_LOG must be off or stdout (got '" + value + "')");
+    };
   }
 
   StoreSettings storeSettings() {
@@ -296,6 +342,18 @@ record ServerSettings(
       throw new SettingsException(variable + " must be between 100ms and 10m");
     }
     return value;
+  }
+
+  private static Duration anyDuration(Config config, String key, String variable) {
+    try {
+      return config.getDuration("talea." + key);
+    } catch (ConfigException e) {
+      throw new SettingsException(
+          variable
+              + " must be a duration such as 5s or 1500ms (got '"
+              + string(config, key, variable)
+              + "')");
+    }
   }
 
   private static String emptyToNull(String value) {

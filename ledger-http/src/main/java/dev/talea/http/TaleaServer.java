@@ -1,10 +1,13 @@
 package dev.talea.http;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
 import dev.talea.actors.LedgerService;
 import dev.talea.store.Store;
 import dev.talea.store.Stores;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +34,7 @@ final class TaleaServer {
   private final CompletionStage<Void> closed;
   private final Admission admission;
   private final ConnectionGuard guard;
+  private final Drain drain;
 
   private TaleaServer(
       ServerSettings settings,
@@ -40,7 +44,8 @@ final class TaleaServer {
       HttpListener listener,
       CompletionStage<Void> closed,
       Admission admission,
-      ConnectionGuard guard) {
+      ConnectionGuard guard,
+      Drain drain) {
     this.settings = settings;
     this.store = store;
     this.system = system;
@@ -49,6 +54,7 @@ final class TaleaServer {
     this.closed = closed;
     this.admission = admission;
     this.guard = guard;
+    this.drain = drain;
   }
 
   /**
@@ -78,7 +84,16 @@ final class TaleaServer {
     ServerMetrics metrics = ServerMetrics.none();
     try {
       ServerIdentity.setBackend(store.backend());
-      system = ActorSystem.create(Behaviors.empty(), "talead", settings.config());
+      // The drain's last phase (requests in flight finishing) may take TALEA_SHUTDOWN_TIMEOUT;
+      // Pekko would otherwise cut it at its default of 5 s.
+      Config config =
+          settings
+              .config()
+              .withValue(
+                  "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
+                  ConfigValueFactory.fromAnyRef(
+                      settings.shutdownTimeout().plusSeconds(5).toMillis() + "ms"));
+      system = ActorSystem.create(Behaviors.empty(), "talead", config);
       Admission admission =
           Admission.start(settings.maxInflight(), Materializer.matFromSystem(system));
       ServerSettings.Limits limits = settings.limits();
@@ -86,6 +101,9 @@ final class TaleaServer {
         metrics = KamonMetrics.start(settings.config(), store.backend(), admission);
       }
       LedgerService ledger = LedgerService.start(system, store, settings.ledgerSettings(), metrics);
+      Drain drain = new Drain();
+      LiveTailLimits liveTails =
+          new LiveTailLimits(limits.maxSubscribers(), limits.maxSubscribersPerToken());
       ApiRoutes routes =
           new ApiRoutes(
               ledger,
@@ -94,7 +112,9 @@ final class TaleaServer {
               metrics,
               settings.keepalive(),
               limits.bodyTimeout(),
-              new LiveTailLimits(limits.maxSubscribers(), limits.maxSubscribersPerToken()));
+              liveTails,
+              drain,
+              settings.accessLog());
       ConnectionGuard guard =
           new ConnectionGuard(
               limits.headerTimeout(), limits.bodyTimeout(), limits.maxConnections());
@@ -102,10 +122,20 @@ final class TaleaServer {
           HttpListener.bind(system, settings.bind(), routes.routes().flow(system), guard)
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
-      // Drain: stop accepting, then give requests in flight until their commit timeout to finish.
+      // Drain: stop accepting and end the live tails (each with its retry: line), then give the
+      // requests in flight until TALEA_SHUTDOWN_TIMEOUT to finish, and close the connections.
+      CoordinatedShutdown.get(system)
+          .addTask(
+              CoordinatedShutdown.PhaseServiceUnbind(),
+              "live-tails-end",
+              () -> {
+                drain.begin();
+                drain.endLiveTails();
+                return CompletableFuture.completedFuture(Done.getInstance());
+              });
       listener.addToCoordinatedShutdown(
-          settings.requestTimeout().plusSeconds(5),
-          () -> admission.inFlight() + guard.requestsArriving());
+          settings.shutdownTimeout(),
+          () -> admission.inFlight() + guard.requestsArriving() + liveTails.open());
       if (settings.metricsBind() != null) {
         HttpListener scrapes =
             HttpListener.bind(
@@ -126,7 +156,8 @@ final class TaleaServer {
                     store.close();
                     started.close();
                   });
-      return new TaleaServer(settings, store, system, ledger, listener, closed, admission, guard);
+      return new TaleaServer(
+          settings, store, system, ledger, listener, closed, admission, guard, drain);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       stopQuietly(system, store, metrics);
@@ -191,7 +222,30 @@ final class TaleaServer {
   }
 
   /**
-   * Runs the coordinated shutdown; completes when the actors have stopped and the store is closed.
+   * SIGTERM: {@code /health} answers 503 draining at once while every other request is still
+   * served; after {@code TALEA_DRAIN_GRACE} the {@link #shutdown} begins. A second call (a second
+   * signal) shuts down at once.
+   *
+   * @return completes when the server has shut down and closed its store
+   */
+  CompletionStage<Done> drain() {
+    if (!drain.begin()) {
+      return shutdown();
+    }
+    system
+        .scheduler()
+        .scheduleOnce(settings.drainGrace(), this::shutdown, system.executionContext());
+    return closed.thenApply(ignored -> Done.getInstance());
+  }
+
+  /** Whether a drain has begun ({@code /health} answers 503 draining). */
+  boolean draining() {
+    return drain.draining();
+  }
+
+  /**
+   * Runs the coordinated shutdown at once, without the drain's grace; completes when the actors
+   * have stopped and the store is closed.
    */
   CompletionStage<Done> shutdown() {
     return CoordinatedShutdown.get(system)

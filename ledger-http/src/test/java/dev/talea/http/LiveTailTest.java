@@ -879,6 +879,7 @@ class LiveTailTest {
     private volatile String body;
     private final List<Event> events = new ArrayList<>();
     private final List<String> comments = new ArrayList<>();
+    private final List<String> retries = new ArrayList<>();
     private final List<String> unexpected = new ArrayList<>();
     private boolean closed;
     private boolean ended;
@@ -899,6 +900,16 @@ class LiveTailTest {
 
     /** As {@link #open(URI, String, String...)}, with a socket receive buffer of this size. */
     static Sse open(URI uri, String token, int receiveBuffer, String... headerPairs) {
+      return open(javax.net.SocketFactory.getDefault(), uri, token, receiveBuffer, headerPairs);
+    }
+
+    /** As {@link #open(URI, String, String...)}, on sockets from {@code sockets} (TLS, say). */
+    static Sse open(
+        javax.net.SocketFactory sockets,
+        URI uri,
+        String token,
+        int receiveBuffer,
+        String... headerPairs) {
       StringBuilder request =
           new StringBuilder()
               .append("GET ")
@@ -915,7 +926,12 @@ class LiveTailTest {
         request.append(headerPairs[i]).append(": ").append(headerPairs[i + 1]).append("\r\n");
       }
       request.append("\r\n");
-      Socket socket = new Socket();
+      Socket socket;
+      try {
+        socket = sockets.createSocket();
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot make a socket for " + uri, e);
+      }
       try {
         if (receiveBuffer > 0) {
           socket.setReceiveBufferSize(receiveBuffer);
@@ -969,6 +985,16 @@ class LiveTailTest {
 
     synchronized List<Event> events() {
       return List.copyOf(events);
+    }
+
+    /** The values of the {@code retry:} fields received, in order. */
+    synchronized List<String> retries() {
+      return List.copyOf(retries);
+    }
+
+    /** Whether the server has ended the stream (or the connection failed). */
+    synchronized boolean ended() {
+      return ended;
     }
 
     synchronized List<String> comments() {
@@ -1204,6 +1230,7 @@ class LiveTailTest {
       switch (field) {
         case "id" -> id = value;
         case "event" -> type = value;
+        case "retry" -> retries.add(value);
         case "data" -> {
           if (data == null) {
             data = new StringBuilder(value);

@@ -376,7 +376,7 @@ class TaleadCommandIT {
         Thread.sleep(200); // let talead read the request head; nothing observable to wait for
         sigterm = System.nanoTime();
         server.destroy(); // SIGTERM
-        awaitLine(log, "talead shutting down", server, Duration.ofSeconds(10));
+        awaitLine(log, "talead draining", server, Duration.ofSeconds(10));
         slowPost = slow.finish();
       }
       boolean exited = server.waitFor(30, TimeUnit.SECONDS);

@@ -50,13 +50,21 @@ final class TaleadProcess implements AutoCloseable {
    * @param variables TALEA_* settings; the bind address and the token are added
    */
   static TaleadProcess start(String name, Path work, Map<String, String> variables) {
+    return start(name, work, variables, freePort());
+  }
+
+  /**
+   * As {@link #start(String, Path, Map)}, on {@code port} (a restart on the port of an instance
+   * that stopped). Unless the variables say otherwise, the drain's grace is 0s: only the tests of
+   * the drain itself wait for it.
+   */
+  static TaleadProcess start(String name, Path work, Map<String, String> variables, int port) {
     if (!Files.isRegularFile(JAR)) {
       fail(
           "the talead jar is missing at "
               + JAR.toAbsolutePath()
               + "; these tests run after `package` (./mvnw verify builds it)");
     }
-    int port = freePort();
     Path log = work.resolve(name + ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -70,11 +78,12 @@ final class TaleadProcess implements AutoCloseable {
         new ProcessBuilder(command)
             .directory(work.toFile())
             .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().keySet().removeIf(key -> key.startsWith("TALEA_"));
     builder.environment().putAll(variables);
     builder.environment().put("TALEA_BIND", "127.0.0.1:" + port);
     builder.environment().putIfAbsent("TALEA_API_TOKEN", TOKEN);
+    builder.environment().putIfAbsent("TALEA_DRAIN_GRACE", "0s");
     TaleadProcess talead;
     try {
       talead = new TaleadProcess(name, builder.start(), port, log);
@@ -155,6 +164,37 @@ final class TaleadProcess implements AutoCloseable {
     }
   }
 
+  int port() {
+    return port;
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Sends SIGTERM, as an orchestrator stopping the instance does. */
+  void terminate() {
+    process.destroy();
+  }
+
+  /** Sends SIGKILL: the instance dies at once, mid-request. */
+  void kill() {
+    process.destroyForcibly();
+  }
+
+  /** Waits for the process to exit and returns its exit code. */
+  int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        fail("talead " + name + " did not exit within " + timeout + ":\n" + log());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    return process.exitValue();
+  }
+
   /** SIGTERM, then a forced kill if it does not exit in time. */
   @Override
   public void close() {
@@ -169,7 +209,7 @@ final class TaleadProcess implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
+  static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (IOException e) {
