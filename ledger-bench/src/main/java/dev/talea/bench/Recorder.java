@@ -21,6 +21,7 @@ final class Recorder {
   private final Map<String, Histogram> latencies = new LinkedHashMap<>();
   private final Map<String, Long> errors = new TreeMap<>();
   private long units;
+  private final long[] perSecond;
 
   /**
    * @param measureFrom the start of the measured window ({@link System#nanoTime})
@@ -29,6 +30,7 @@ final class Recorder {
   Recorder(long measureFrom, long measureUntil) {
     this.measureFrom = measureFrom;
     this.measureUntil = measureUntil;
+    this.perSecond = new long[(int) ((measureUntil - measureFrom + 999_999_999L) / 1_000_000_000L)];
   }
 
   boolean inWindow(long dueNanos) {
@@ -46,6 +48,7 @@ final class Recorder {
     }
     if (inWindow(doneNanos)) {
       this.units += units;
+      perSecond[(int) ((doneNanos - measureFrom) / 1_000_000_000L)] += units;
     }
   }
 
@@ -70,6 +73,11 @@ final class Recorder {
 
   long units() {
     return units;
+  }
+
+  /** The units answered in each second of the window, the first second first. */
+  long[] perSecond() {
+    return perSecond.clone();
   }
 
   double windowSeconds() {

@@ -118,6 +118,10 @@ final class Run {
     Requests requests =
         new Requests(server.url().getHost() + ":" + server.url().getPort(), server.token());
     long start = System.nanoTime();
+    if (server.startedNanos() >= 0) {
+      result.measuredFromAfterStart =
+          (start + options.warmup.toNanos() - server.startedNanos()) / 1e9;
+    }
     long measureFrom = start + options.warmup.toNanos();
     long measureUntil = measureFrom + options.duration.toNanos();
     Recorder recorder = new Recorder(measureFrom, measureUntil);

@@ -58,6 +58,13 @@ final class RunResult {
   int accounts;
   int books;
   Duration duration;
+
+  /** Seconds from the server's process start to the measured window's start; -1 if unknown. */
+  double measuredFromAfterStart = -1;
+
+  /** Whether to print the throughput of every second ({@code --timeline}). */
+  boolean printTimeline;
+
   Duration warmup;
   Map<String, String> serverEnv;
   String serverLog;
@@ -246,8 +253,27 @@ final class RunResult {
           max / 1048576,
           heapSamples.size());
     }
+    if (printTimeline) {
+      printTimeline(out);
+    }
     if (serverLog != null) {
       out.println("  server log   " + serverLog);
+    }
+  }
+
+  /** Throughput second by second, counted from the server's process start when it is known. */
+  private void printTimeline(PrintWriter out) {
+    long[] seconds = recorder.perSecond();
+    String origin = measuredFromAfterStart >= 0 ? "s after talead's start" : "s of the window";
+    double offset = Math.max(0, measuredFromAfterStart);
+    out.println("  per second   (" + unit() + "/s; t = " + origin + ")");
+    StringBuilder line = new StringBuilder();
+    for (int i = 0; i < seconds.length; i++) {
+      line.append(String.format(Locale.ROOT, "  t=%4.0f %,7d", offset + i + 1, seconds[i]));
+      if ((i + 1) % 5 == 0 || i == seconds.length - 1) {
+        out.println("  " + line);
+        line.setLength(0);
+      }
     }
   }
 
@@ -276,6 +302,14 @@ final class RunResult {
     machine.put("java", System.getProperty("java.version"));
     root.put("unit", unit());
     root.put("throughput_per_second", Math.round(throughput() * 10) / 10.0);
+    if (measuredFromAfterStart >= 0) {
+      root.put(
+          "measured_from_seconds_after_start", Math.round(measuredFromAfterStart * 1000) / 1000.0);
+    }
+    var perSecond = root.putArray("per_second");
+    for (long units : recorder.perSecond()) {
+      perSecond.add(units);
+    }
     ObjectNode latency = root.putObject("latency_ms");
     recorder.latencies().forEach((op, h) -> latency.set(op, percentiles(h)));
     if (fanout != null) {

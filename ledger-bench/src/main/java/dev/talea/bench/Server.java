@@ -57,6 +57,8 @@ final class Server implements AutoCloseable {
    * autovacuum analyzes within a minute or so of the first writes. A run's database is minutes old,
    * so the run does it itself at the end of the warm-up, as the store benchmark does.
    */
+  private long startedNanos = -1;
+
   void analyze() {
     analyze.run();
   }
@@ -143,6 +145,7 @@ final class Server implements AutoCloseable {
     env.put("TALEA_METRICS_BIND", "127.0.0.1:" + metricsPort);
     env.putAll(environment);
     Process process;
+    long startedNanos = System.nanoTime();
     try {
       process = builder.start();
     } catch (IOException e) {
@@ -158,6 +161,7 @@ final class Server implements AutoCloseable {
             store,
             dropStore);
     server.analyze = analyzeStore;
+    server.startedNanos = startedNanos;
     try {
       server.awaitHealthy(log);
     } catch (RuntimeException e) {
@@ -169,6 +173,14 @@ final class Server implements AutoCloseable {
 
   URI url() {
     return url;
+  }
+
+  /**
+   * When this tool started the server's process ({@link System#nanoTime}), or -1 for a server that
+   * was running already.
+   */
+  long startedNanos() {
+    return startedNanos;
   }
 
   String token() {

@@ -95,6 +95,14 @@ public final class TaleaBench implements Callable<Integer> {
   Duration warmup = Duration.ofSeconds(5);
 
   @Option(
+      names = "--timeline",
+      description =
+          "Also print the throughput of every second of the measured window, counted from"
+              + " talead's process start: with --warmup 0s, how long a fresh talead takes to reach"
+              + " its peak. (The JSON result always has it, as per_second.)")
+  boolean timeline;
+
+  @Option(
       names = "--clients",
       paramLabel = "N",
       description = "Concurrent connections sending requests. Default: 64 (batch: 4, fanout: 16).")
@@ -262,6 +270,7 @@ public final class TaleaBench implements Callable<Integer> {
             clients != null ? clients : defaultClients(scenario),
             accounts != null ? accounts : scenario.equals("many-books") ? 100 : 1000);
     RunResult result = run.execute(printer);
+    result.printTimeline = timeline;
     result.print(printer);
     Path file = out.resolve(result.fileName());
     result.write(file);
