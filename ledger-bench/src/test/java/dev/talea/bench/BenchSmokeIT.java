@@ -1,6 +1,7 @@
 package dev.talea.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -120,7 +121,15 @@ class BenchSmokeIT {
     assertThat(fanout.get("fanout").get("problems").size()).isZero();
     assertThat(fanout.get("latency_ms").get("delivery").get("count").asLong()).isPositive();
     assertThat(fanout.get("rate_per_second").asDouble()).isEqualTo(100.0);
-    assertThat(only(results, "hot-book").get("heap_after_gc_bytes").size()).isPositive();
+    JsonNode hot = only(results, "hot-book");
+    assertThat(hot.get("heap_after_gc_bytes").size()).isPositive();
+    // The timeline: one entry per second of the 2 s window, adding up to the throughput's count,
+    // and the window's start after talead's process start (which came before the 1 s warm-up).
+    JsonNode perSecond = hot.get("per_second");
+    assertThat(perSecond.size()).isEqualTo(2);
+    long sum = perSecond.get(0).asLong() + perSecond.get(1).asLong();
+    assertThat(sum / 2.0).isEqualTo(hot.get("throughput_per_second").asDouble(), within(0.05));
+    assertThat(hot.get("measured_from_seconds_after_start").asDouble()).isGreaterThan(1.0);
   }
 
   @Test

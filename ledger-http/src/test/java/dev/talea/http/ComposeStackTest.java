@@ -112,11 +112,12 @@ class ComposeStackTest {
   // ---- docker-compose.yml -----------------------------------------------------------------------
 
   @Test
-  void composeHasPostgresPrometheusAndGrafanaAndTwoNamedVolumes() throws IOException {
+  void composeHasPostgresPrometheusGrafanaTheClusterAndTwoNamedVolumes() throws IOException {
     JsonNode compose = yaml(COMPOSE);
     assertThat(names(compose)).containsExactlyInAnyOrder("services", "volumes");
     assertThat(names(compose.get("services")))
-        .containsExactlyInAnyOrder("postgres", "prometheus", "grafana");
+        .containsExactlyInAnyOrder(
+            "postgres", "prometheus", "grafana", "talead-1", "talead-2", "haproxy");
     assertThat(names(compose.get("volumes")))
         .containsExactlyInAnyOrder("talea-postgres", "talea-prometheus");
   }
