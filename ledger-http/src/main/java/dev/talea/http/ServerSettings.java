@@ -328,16 +328,7 @@ record ServerSettings(
 
   /** A duration between 100 ms and 10 minutes. */
   private static Duration duration(Config config, String key, String variable) {
-    Duration value;
-    try {
-      value = config.getDuration("talea." + key);
-    } catch (ConfigException e) {
-      throw new SettingsException(
-          variable
-              + " must be a duration such as 5s or 1500ms (got '"
-              + string(config, key, variable)
-              + "')");
-    }
+    Duration value = anyDuration(config, key, variable);
     if (value.toMillis() < 100 || value.compareTo(Duration.ofMinutes(10)) > 0) {
       throw new SettingsException(variable + " must be between 100ms and 10m");
     }

@@ -663,25 +663,25 @@ class ComposeStackTest {
 
   // ---- helpers ----------------------------------------------------------------------------------
 
-  private static JsonNode yaml(Path file) throws IOException {
+  static JsonNode yaml(Path file) throws IOException {
     assertThat(file).as("%s", file.normalize()).isRegularFile();
     return YAML.readTree(file.toFile());
   }
 
-  private static JsonNode service(String name) throws IOException {
+  static JsonNode service(String name) throws IOException {
     JsonNode service = yaml(COMPOSE).get("services").get(name);
     assertThat(service).as("service %s", name).isNotNull();
     return service;
   }
 
-  private static List<String> names(JsonNode object) {
+  static List<String> names(JsonNode object) {
     assertThat(object.isObject()).as("%s is a mapping", object).isTrue();
     List<String> names = new ArrayList<>();
     object.fieldNames().forEachRemaining(names::add);
     return names;
   }
 
-  private static List<String> list(JsonNode array) {
+  static List<String> list(JsonNode array) {
     assertThat(array).as("a list").isNotNull();
     assertThat(array.isArray()).as("%s is a list", array).isTrue();
     List<String> values = new ArrayList<>();
@@ -694,7 +694,7 @@ class ComposeStackTest {
   }
 
   /** A mapping of strings (Compose's environment in its mapping form). */
-  private static Map<String, String> strings(JsonNode object) {
+  static Map<String, String> strings(JsonNode object) {
     Map<String, String> values = new TreeMap<>();
     for (String name : names(object)) {
       JsonNode value = object.get(name);
@@ -705,7 +705,7 @@ class ComposeStackTest {
   }
 
   /** A service's volumes as container path to source (with {@code :ro} if read-only). */
-  private static Map<String, String> mounts(JsonNode service) {
+  static Map<String, String> mounts(JsonNode service) {
     Map<String, String> mounts = new TreeMap<>();
     for (String volume : list(service.get("volumes"))) {
       String[] parts = volume.split(":");

@@ -1,11 +1,16 @@
 package dev.talea.http;
 
+import static dev.talea.http.ComposeStackTest.list;
+import static dev.talea.http.ComposeStackTest.mounts;
+import static dev.talea.http.ComposeStackTest.names;
+import static dev.talea.http.ComposeStackTest.service;
+import static dev.talea.http.ComposeStackTest.strings;
+import static dev.talea.http.ComposeStackTest.yaml;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.typesafe.config.ConfigFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -63,7 +68,6 @@ class ContainerFilesTest {
   private static final Pattern TEMURIN =
       Pattern.compile("eclipse-temurin:(\\d+)\\.(\\d+)\\.(\\d+)_(\\d+)-(jdk|jre)-([a-z]+)");
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final ObjectMapper JSON = new ObjectMapper();
 
   // ---- Dockerfile: stages ----------------------------------------------------------------------
@@ -946,48 +950,8 @@ class ContainerFilesTest {
     return new Run(process.exitValue(), output.toString(StandardCharsets.UTF_8));
   }
 
-  // ---- compose helpers -------------------------------------------------------------------------
-
-  private static JsonNode yaml(Path file) throws IOException {
-    assertThat(file).as("%s", file.normalize()).isRegularFile();
-    return YAML.readTree(file.toFile());
-  }
-
-  private static JsonNode service(String name) throws IOException {
-    JsonNode service = yaml(COMPOSE).get("services").get(name);
-    assertThat(service).as("service %s", name).isNotNull();
-    return service;
-  }
-
-  private static List<String> names(JsonNode object) {
-    assertThat(object.isObject()).as("%s is a mapping", object).isTrue();
-    List<String> names = new ArrayList<>();
-    object.fieldNames().forEachRemaining(names::add);
-    return names;
-  }
-
-  private static List<String> list(JsonNode array) {
-    assertThat(array).as("a list").isNotNull();
-    assertThat(array.isArray()).as("%s is a list", array).isTrue();
-    List<String> values = new ArrayList<>();
-    array.forEach(
-        value -> {
-          assertThat(value.isTextual()).as("%s is a string", value).isTrue();
-          values.add(value.asText());
-        });
-    return values;
-  }
-
-  /** A mapping of strings (Compose's environment in its mapping form). */
-  private static Map<String, String> strings(JsonNode object) {
-    Map<String, String> values = new TreeMap<>();
-    for (String name : names(object)) {
-      JsonNode value = object.get(name);
-      assertThat(value.isTextual()).as("%s: %s is a string", name, value).isTrue();
-      values.put(name, value.asText());
-    }
-    return values;
-  }
+  // ---- compose helpers (the rest are ComposeStackTest's)
+  // ------------------------------------------
 
   /** Every string value in a document, keys left out. */
   private static void texts(JsonNode node, List<String> values) {
@@ -995,18 +959,6 @@ class ContainerFilesTest {
       values.add(node.asText());
     }
     node.elements().forEachRemaining(child -> texts(child, values));
-  }
-
-  /** A service's volumes as container path to source (with {@code :ro} if read-only). */
-  private static Map<String, String> mounts(JsonNode service) {
-    Map<String, String> mounts = new TreeMap<>();
-    for (String volume : list(service.get("volumes"))) {
-      String[] parts = volume.split(":");
-      assertThat(parts.length).as("volume %s", volume).isBetween(2, 3);
-      String source = parts.length == 3 ? parts[0] + ":" + parts[2] : parts[0];
-      assertThat(mounts.put(parts[1], source)).as("one mount on %s", parts[1]).isNull();
-    }
-    return mounts;
   }
 
   /** A duration in the one-unit form Compose and talead share ({@code 5s}, {@code 40s}). */

@@ -16,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -74,7 +73,7 @@ class DrainTest {
       // A second signal: the listener closes without waiting for the rest of the grace.
       server.server().drain().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       assertThat(stopped.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNotNull();
-      assertThat(refusesConnections(server.server().address())).isTrue();
+      assertThat(refusesConnections(server.server().address().getPort())).isTrue();
     }
   }
 
@@ -124,7 +123,7 @@ class DrainTest {
       server.server().drain();
       CompletableFuture<?> stopped = server.server().drain().toCompletableFuture();
       InetSocketAddress address = server.server().address();
-      await(() -> refusesConnections(address), "the listener to close");
+      await(() -> refusesConnections(address.getPort()), "the listener to close");
       assertThat(answer).isNotDone();
       assertThat(stopped).isNotDone();
 
@@ -180,9 +179,7 @@ class DrainTest {
   // ---- helpers --------------------------------------------------------------------------------
 
   private static ServerHarness start(String dbUrl) {
-    Map<String, String> variables = new HashMap<>();
-    variables.put("TALEA_DRAIN_GRACE", "10m");
-    ServerHarness server = ServerHarness.start(dbUrl, variables);
+    ServerHarness server = ServerHarness.start(dbUrl, Map.of("TALEA_DRAIN_GRACE", "10m"));
     Reply btc = server.post("/v1/assets", "{\"code\":\"BTC\",\"decimals\":8}");
     assertThat(btc.status()).as(btc.body()).isIn(200, 201);
     return server;
@@ -207,9 +204,10 @@ class DrainTest {
     return ServerHarness.ADMIN_TOKEN;
   }
 
-  private static boolean refusesConnections(InetSocketAddress address) {
+  /** Whether nothing listens on {@code port} of 127.0.0.1 any more (the connection is refused). */
+  static boolean refusesConnections(int port) {
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", address.getPort()), 1_000);
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
       return false;
     } catch (ConnectException e) {
       return true;
@@ -219,17 +217,6 @@ class DrainTest {
   }
 
   private static void await(BooleanSupplier condition, String what) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    LiveTailTest.await(what, WAIT, condition);
   }
 }

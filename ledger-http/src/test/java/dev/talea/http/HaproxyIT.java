@@ -16,7 +16,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -86,6 +85,10 @@ class HaproxyIT {
   private int statsPort;
   private SSLContext tls;
   private HttpClient https;
+
+  /** For HAProxy's stats page and the instances' metrics, polled while waiting. */
+  private final HttpClient plain =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeAll
   void start() throws Exception {
@@ -185,7 +188,7 @@ class HaproxyIT {
                 () -> downAt.set(System.nanoTime()));
         Thread prober =
             watch(
-                () -> refusedAt.get() == 0 && refuses(stopping.port()),
+                () -> refusedAt.get() == 0 && DrainTest.refusesConnections(stopping.port()),
                 () -> refusedAt.set(System.nanoTime()));
         int acknowledgedBefore = load.acknowledged();
         stopping.terminate();
@@ -383,12 +386,11 @@ class HaproxyIT {
   private String status(String server) {
     try {
       HttpResponse<String> csv =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statsPort + "/stats;csv"))
-                      .timeout(Duration.ofSeconds(5))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
+          plain.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statsPort + "/stats;csv"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       List<String> lines = csv.body().lines().toList();
       List<String> columns = List.of(lines.get(0).replaceFirst("^# ", "").split(","));
       int name = columns.indexOf("svname");
@@ -435,7 +437,7 @@ class HaproxyIT {
   private int subscribers(int index) {
     try {
       String metrics =
-          HttpClient.newHttpClient()
+          plain
               .send(
                   HttpRequest.newBuilder(
                           URI.create("http://127.0.0.1:" + metricsPorts[index] + "/metrics"))
@@ -562,17 +564,6 @@ class HaproxyIT {
       String answer =
           new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
       return answer.lines().findFirst().orElse("");
-    }
-  }
-
-  private static boolean refuses(int port) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
-      return false;
-    } catch (ConnectException e) {
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 
