@@ -12,6 +12,13 @@ import dev.talea.store.StoreUrl;
 /** Opens the Postgres store: a HikariCP pool of {@code poolSize} connections, migrated on open. */
 public final class PostgresStores {
 
+  /**
+   * How long a talead session may sit idle inside a transaction before Postgres ends it (its {@code
+   * idle_in_transaction_session_timeout}).
+   */
+  public static final java.time.Duration IDLE_IN_TRANSACTION_TIMEOUT =
+      java.time.Duration.ofSeconds(5);
+
   private PostgresStores() {}
 
   /**
@@ -38,7 +45,13 @@ public final class PostgresStores {
     config.addDataSourceProperty("ApplicationName", "talead");
     // Plan every execution with its parameters: a generic plan cached while a table was small could
     // stay a sequential scan as the table grows, until the next ANALYZE.
-    config.addDataSourceProperty("options", "-c plan_cache_mode=force_custom_plan");
+    // A session idle inside a transaction for 5 s is a talead that stopped mid-commit (a SIGSTOP,
+    // a frozen VM, a partitioned cluster node): Postgres ends it, releasing the book's counter-row
+    // lock for the book's next writer; a healthy talead never idles a second inside one.
+    config.addDataSourceProperty(
+        "options",
+        "-c plan_cache_mode=force_custom_plan -c idle_in_transaction_session_timeout="
+            + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
     config.addDataSourceProperty("tcpKeepAlive", "true");
     config.addDataSourceProperty(
         "connectTimeout", String.valueOf(Math.max(1, settings.connectionTimeout().toSeconds())));
