@@ -43,8 +43,9 @@ import org.slf4j.event.Level;
  * <p>If the store fails, every post in flight or waiting is answered {@code unavailable} (their
  * drafts may be retried with the same keys) and the actor throws, so that its supervisor restarts
  * it after a backoff; posts arriving during the backoff wait in the supervisor's bounded stash. An
- * idle actor asks the registry to passivate it after {@code passivateAfter} — at once when its book
- * turned out not to exist, so that posts to unknown books (a typo, a scan) leave no actor behind.
+ * idle actor asks to be passivated (by the registry, or by its shard in a cluster) after {@code
+ * passivateAfter} — at once when its book turned out not to exist, so that posts to unknown books
+ * (a typo, a scan) leave no actor behind.
  */
 public final class BookActor {
 
@@ -61,7 +62,20 @@ public final class BookActor {
     }
   }
 
-  /** From the registry, after this actor asked to passivate: stop once nothing is pending. */
+  /**
+   * How an idle book actor asks whoever placed it to stop routing to it: the local {@link
+   * BookRegistry}, or Cluster Sharding's shard ({@link ShardedBooks}). Either answers with {@link
+   * Stop} once it holds the book's new posts.
+   */
+  @FunctionalInterface
+  interface Passivation {
+    void request(ActorRef<Command> self);
+  }
+
+  /**
+   * From the registry or the shard, after this actor asked to passivate: stop once nothing is
+   * pending.
+   */
   enum Stop implements Command {
     INSTANCE
   }
@@ -104,7 +118,7 @@ public final class BookActor {
   private record Slice(Pending pending, int from, int to) {}
 
   private final String book;
-  private final ActorRef<BookRegistry.Command> registry;
+  private final Passivation passivation;
   private final Store store;
   private final Executor blocking;
   private final CommitFeed feed;
@@ -123,7 +137,7 @@ public final class BookActor {
 
   private BookActor(
       String book,
-      ActorRef<BookRegistry.Command> registry,
+      Passivation passivation,
       Store store,
       Executor blocking,
       CommitFeed feed,
@@ -132,7 +146,7 @@ public final class BookActor {
       ActorContext<Command> context,
       TimerScheduler<Command> timers) {
     this.book = book;
-    this.registry = registry;
+    this.passivation = passivation;
     this.store = store;
     this.blocking = blocking;
     this.feed = feed;
@@ -144,7 +158,7 @@ public final class BookActor {
 
   static Behavior<Command> create(
       String book,
-      ActorRef<BookRegistry.Command> registry,
+      Passivation passivation,
       Store store,
       Executor blocking,
       CommitFeed feed,
@@ -156,8 +170,15 @@ public final class BookActor {
                     Behaviors.withTimers(
                         timers ->
                             new BookActor(
-                                    book, registry, store, blocking, feed, settings, metrics,
-                                    context, timers)
+                                    book,
+                                    passivation,
+                                    store,
+                                    blocking,
+                                    feed,
+                                    settings,
+                                    metrics,
+                                    context,
+                                    timers)
                                 .idle())))
         .onFailure(
             StoreFailure.class,
@@ -169,7 +190,7 @@ public final class BookActor {
 
   private Behavior<Command> idle() {
     if (missing) {
-      registry.tell(new BookRegistry.Passivate(book, context.getSelf()));
+      passivation.request(context.getSelf());
     } else {
       timers.startSingleTimer(IdleTimeout.INSTANCE, settings.passivateAfter());
     }
@@ -184,7 +205,7 @@ public final class BookActor {
         .onMessageEquals(
             IdleTimeout.INSTANCE,
             () -> {
-              registry.tell(new BookRegistry.Passivate(book, context.getSelf()));
+              passivation.request(context.getSelf());
               return Behaviors.same();
             })
         .onMessage(
@@ -193,7 +214,7 @@ public final class BookActor {
               missing = !checked.exists();
               if (missing) {
                 timers.cancel(IdleTimeout.INSTANCE);
-                registry.tell(new BookRegistry.Passivate(book, context.getSelf()));
+                passivation.request(context.getSelf());
               }
               return Behaviors.same();
             })

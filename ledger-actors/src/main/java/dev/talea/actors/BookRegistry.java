@@ -137,9 +137,17 @@ public final class BookRegistry {
   }
 
   private Entry start(String book) {
+    ActorRef<Command> registry = context.getSelf();
     ActorRef<BookActor.Command> actor =
         context.spawn(
-            BookActor.create(book, context.getSelf(), store, blocking, feed, settings, metrics),
+            BookActor.create(
+                book,
+                self -> registry.tell(new Passivate(book, self)),
+                store,
+                blocking,
+                feed,
+                settings,
+                metrics),
             book);
     context.watchWith(actor, new Terminated(book, actor));
     Entry entry = new Entry(actor);

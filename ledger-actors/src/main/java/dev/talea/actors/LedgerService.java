@@ -75,6 +75,8 @@ public final class LedgerService implements LedgerApi {
   private final Executor blocking;
   private final CommitFeed feed;
   private final ActorRef<BookRegistry.Command> registry;
+  private final BookWriters writers;
+  private final ShardedBooks sharded;
 
   /** A finished verify, and the chain head it verified (null where it cannot be reused). */
   private record Verified(VerifyResult result, String headHash, long finishedNanos) {}
@@ -101,13 +103,16 @@ public final class LedgerService implements LedgerApi {
       LedgerSettings settings,
       Executor blocking,
       CommitFeed feed,
-      ActorRef<BookRegistry.Command> registry) {
+      ActorRef<BookRegistry.Command> registry,
+      ShardedBooks sharded) {
     this.system = system;
     this.store = store;
     this.settings = settings;
     this.blocking = blocking;
     this.feed = feed;
     this.registry = registry;
+    this.sharded = sharded;
+    this.writers = sharded != null ? sharded : BookWriters.local(registry, system.scheduler());
   }
 
   /** Starts the book registry in {@code system} and returns the service over {@code store}. */
@@ -115,7 +120,12 @@ public final class LedgerService implements LedgerApi {
     return start(system, store, settings, LedgerMetrics.NONE);
   }
 
-  /** As {@link #start(ActorSystem, Store, LedgerSettings)}, reporting to {@code metrics}. */
+  /**
+   * As {@link #start(ActorSystem, Store, LedgerSettings)}, reporting to {@code metrics}. In a
+   * system whose actor provider is {@code cluster}, posts go to book actors placed by Cluster
+   * Sharding (one writer per book across the cluster); otherwise to this process's own registry,
+   * with no cluster machinery started at all.
+   */
   public static LedgerService start(
       ActorSystem<?> system, Store store, LedgerSettings settings, LedgerMetrics metrics) {
     Executor blocking =
@@ -136,7 +146,34 @@ public final class LedgerService implements LedgerApi {
                 LOG.warn("closing the commit listener failed", e);
               }
             });
-    return new LedgerService(system, store, settings, blocking, feed, registry);
+    ShardedBooks sharded =
+        isClustered(system)
+            ? ShardedBooks.init(system, store, blocking, feed, settings, metrics)
+            : null;
+    return new LedgerService(system, store, settings, blocking, feed, registry, sharded);
+  }
+
+  private static boolean isClustered(ActorSystem<?> system) {
+    return "cluster".equals(system.settings().config().getString("pekko.actor.provider"));
+  }
+
+  /** Whether posts go to book actors placed by Cluster Sharding. */
+  public boolean clustered() {
+    return writers.clustered();
+  }
+
+  /**
+   * In a cluster: this node's shards, each with the books whose writers run in it now (shard ids in
+   * order, books in order); in a single instance, one pseudo-shard {@code "local"} with the
+   * registry's active books.
+   */
+  public CompletionStage<Map<String, List<String>>> localShards(java.time.Duration timeout) {
+    if (sharded != null) {
+      return sharded.localShards(timeout);
+    }
+    return AskPattern.<BookRegistry.Command, java.util.Set<String>>ask(
+            registry, BookRegistry.ActiveBooks::new, timeout, system.scheduler())
+        .thenApply(books -> Map.of("local", List.copyOf(books)));
   }
 
   public String backend() {
@@ -264,12 +301,7 @@ public final class LedgerService implements LedgerApi {
             })
         .thenCompose(
             checkedDrafts ->
-                plain(
-                        AskPattern.<BookRegistry.Command, PostResult>ask(
-                            registry,
-                            replyTo -> new BookRegistry.Post(book, checkedDrafts, replyTo),
-                            settings.requestTimeout(),
-                            system.scheduler()))
+                plain(writers.post(book, checkedDrafts, settings.requestTimeout()))
                     .handle(
                         (result, failure) -> {
                           if (failure != null) {
@@ -284,6 +316,17 @@ public final class LedgerService implements LedgerApi {
 
   private RuntimeException askFailure(Throwable failure) {
     Throwable cause = unwrap(failure);
+    if (cause instanceof TimeoutException && writers.clustered()) {
+      // The writer is elsewhere: no answer may mean the book is moving between instances or its
+      // owner is unreachable, as much as a slow commit (contract §18).
+      return LedgerError.of(
+              ErrorCode.UNAVAILABLE,
+              "the book's writer did not answer within "
+                  + settings.requestTimeout().toMillis()
+                  + " ms (it may be moving to another instance); the outcome is unknown — retry"
+                  + " with the same idempotency key")
+          .toException();
+    }
     if (cause instanceof TimeoutException) {
       return LedgerError.of(
               ErrorCode.TIMEOUT,

@@ -98,6 +98,7 @@ final class ApiRoutes extends AllDirectives {
   private final Duration bodyTimeout;
   private final LiveTailLimits liveTails;
   private final Drain drain;
+  private final ClusterNode cluster;
   private final boolean accessLog;
   private final List<HttpHeader> defaultHeaders;
   private final HttpHeader backendHeader;
@@ -112,6 +113,7 @@ final class ApiRoutes extends AllDirectives {
       Duration bodyTimeout,
       LiveTailLimits liveTails,
       Drain drain,
+      ClusterNode cluster,
       boolean accessLog) {
     this.ledger = ledger;
     this.tokens = tokens;
@@ -121,6 +123,7 @@ final class ApiRoutes extends AllDirectives {
     this.bodyTimeout = bodyTimeout;
     this.liveTails = liveTails;
     this.drain = drain;
+    this.cluster = cluster;
     this.accessLog = accessLog;
     this.backendHeader = ServerIdentity.backendHeader();
     List<HttpHeader> headers = new ArrayList<>(HttpText.securityHeaders());
@@ -276,7 +279,8 @@ final class ApiRoutes extends AllDirectives {
         path(
             PathMatchers.segment("transactions").slash(PathMatchers.segment()),
             id -> get(() -> getTransaction(principal, id))),
-        path("openapi.yaml", () -> get(this::openApi)));
+        path("openapi.yaml", () -> get(this::openApi)),
+        path("cluster", () -> get(() -> clusterState(principal))));
   }
 
   private Route book(Principal principal, String book) {
@@ -345,11 +349,43 @@ final class ApiRoutes extends AllDirectives {
 
   private Route health() {
     if (drain.draining()) {
-      ObjectNode body = JsonNodeFactory.instance.objectNode();
-      body.put("status", "draining");
-      body.put("backend", ledger.backend());
-      return complete(json(StatusCodes.SERVICE_UNAVAILABLE, body, RETRY_AFTER));
+      return notServing("draining");
     }
+    if (cluster != null) {
+      // A cluster node takes traffic once it is an Up member with its shard region registered.
+      return onSuccess(
+          cluster.ready().exceptionally(failure -> false),
+          ready -> ready ? storeHealth() : notServing("joining"));
+    }
+    return storeHealth();
+  }
+
+  private Route notServing(String status) {
+    ObjectNode body = JsonNodeFactory.instance.objectNode();
+    body.put("status", status);
+    body.put("backend", ledger.backend());
+    return complete(json(StatusCodes.SERVICE_UNAVAILABLE, body, RETRY_AFTER));
+  }
+
+  /**
+   * {@code GET /v1/cluster} (contract §18), for operators: any read-write token for all books. A
+   * single instance answers 404: it is in no cluster.
+   */
+  private Route clusterState(Principal principal) {
+    if (!principal.canAdminister()) {
+      return problem(LedgerError.forbidden("*"));
+    }
+    return noQuery(
+        () ->
+            cluster == null
+                ? problem(
+                    LedgerError.notFound(
+                        "this talead is a single instance, in no cluster (TALEA_CLUSTER_BIND is"
+                            + " unset)"))
+                : complete(json(StatusCodes.OK, cluster.describe())));
+  }
+
+  private Route storeHealth() {
     return respond(
         ledger.healthAsync(),
         ignored -> {

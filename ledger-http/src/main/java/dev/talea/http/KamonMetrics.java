@@ -157,6 +157,27 @@ final class KamonMetrics implements ServerMetrics {
   }
 
   @Override
+  public void cluster(ClusterNode node) {
+    Kamon.gauge("talea.cluster.members", "Members of the cluster as this node sees them, by status")
+        .withTag("status", "up")
+        .autoUpdate(reading(() -> node.counts().up()), TICK);
+    Kamon.gauge("talea.cluster.members", "Members of the cluster as this node sees them, by status")
+        .withTag("status", "other")
+        .autoUpdate(reading(() -> node.counts().other()), TICK);
+    Kamon.gauge(
+            "talea.cluster.members.unreachable",
+            "Members this node's failure detector finds unreachable now")
+        .withoutTags()
+        .autoUpdate(reading(() -> node.counts().unreachable()), TICK);
+    Kamon.gauge("talea.cluster.shards", "Shards of books hosted by this node")
+        .withoutTags()
+        .autoUpdate(reading(node::shardsHosted), TICK);
+    Kamon.gauge("talea.cluster.books", "Book writers (sharded book actors) running on this node")
+        .withoutTags()
+        .autoUpdate(reading(node::booksHosted), TICK);
+  }
+
+  @Override
   public void shed() {
     shed.increment();
   }

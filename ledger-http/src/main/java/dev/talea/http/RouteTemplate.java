@@ -18,6 +18,7 @@ final class RouteTemplate {
       Map.ofEntries(
           Map.entry("/health", Set.of("GET")),
           Map.entry("/v1/openapi.yaml", Set.of("GET")),
+          Map.entry("/v1/cluster", Set.of("GET")),
           Map.entry("/v1/assets", Set.of("GET", "POST")),
           Map.entry("/v1/assets/{code}", Set.of("GET")),
           Map.entry("/v1/books", Set.of("GET")),
@@ -74,6 +75,8 @@ final class RouteTemplate {
         return s.length == 3 ? "/v1/transactions/{tx_id}" : UNMATCHED;
       case "openapi.yaml":
         return s.length == 2 ? "/v1/openapi.yaml" : UNMATCHED;
+      case "cluster":
+        return s.length == 2 ? "/v1/cluster" : UNMATCHED;
       case "books":
         return books(s);
       default:

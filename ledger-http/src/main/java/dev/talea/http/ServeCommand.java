@@ -20,7 +20,8 @@ import sun.misc.Signal;
           + " TALEA_WRITE_QUEUE_DEPTH, TALEA_WRITE_BATCH_MAX, TALEA_REQUEST_TIMEOUT,"
           + " TALEA_METRICS_BIND, TALEA_HEADER_TIMEOUT, TALEA_BODY_TIMEOUT, TALEA_MAX_CONNECTIONS,"
           + " TALEA_MAX_SUBSCRIBERS, TALEA_MAX_SUBSCRIBERS_PER_TOKEN, TALEA_DRAIN_GRACE,"
-          + " TALEA_SHUTDOWN_TIMEOUT, TALEA_ACCESS_LOG. Their defaults and meanings are in"
+          + " TALEA_SHUTDOWN_TIMEOUT, TALEA_ACCESS_LOG, TALEA_CLUSTER_BIND, TALEA_CLUSTER_SEEDS,"
+          + " TALEA_CLUSTER_DISCOVERY, TALEA_MANAGEMENT_BIND, TALEA_CLUSTER_DOWN_AFTER. Their defaults and meanings are in"
           + " docs/howto-run.md.",
       "",
       "On SIGTERM or Ctrl-C it drains: /health answers 503 {\"status\":\"draining\"} at once"
@@ -30,7 +31,15 @@ import sun.misc.Signal;
           + " TALEA_SHUTDOWN_TIMEOUT (default 30s) to finish, and exits 0. A second signal skips"
           + " the grace.",
       "",
-      "Exit codes: 0 after a clean shutdown, 1 if the store cannot be opened, 2 for a bad setting."
+      "Cluster mode (TALEA_CLUSTER_BIND, TALEA_CLUSTER_SEEDS or TALEA_CLUSTER_DISCOVERY with"
+          + " TALEA_MANAGEMENT_BIND, TALEA_CLUSTER_DOWN_AFTER; Postgres only): the instances form"
+          + " a Pekko cluster in which each book has one writer; /health answers 503"
+          + " {\"status\":\"joining\"} until this node has joined. See"
+          + " docs/howto-run-a-cluster.md.",
+      "",
+      "Exit codes: 0 after a clean shutdown, 1 if the store cannot be opened, 2 for a bad"
+          + " setting, 3 if the node left its cluster unasked (downed, or found no cluster to"
+          + " join)."
     })
 final class ServeCommand implements Callable<Integer> {
 
@@ -68,9 +77,14 @@ final class ServeCommand implements Callable<Integer> {
     Signal.handle(new Signal("TERM"), signal -> drain.run());
     Signal.handle(new Signal("INT"), signal -> drain.run());
     server.awaitTermination();
-    LOG.info("talead stopped");
+    java.util.Optional<String> left = server.leftClusterBecause();
+    if (left.isPresent()) {
+      LOG.error("talead stopped: {}", left.get());
+    } else {
+      LOG.info("talead stopped");
+    }
     // Give the logger a moment to flush its last line before the JVM exits.
     TimeUnit.MILLISECONDS.sleep(50);
-    return 0;
+    return left.isPresent() ? 3 : 0;
   }
 }

@@ -17,6 +17,9 @@ interface ServerMetrics extends LedgerMetrics, AutoCloseable {
   /** A live-tail subscriber connected or went away. */
   default void subscribers(int delta) {}
 
+  /** This talead is a cluster node: report its members, unreachable members, shards and books. */
+  default void cluster(ClusterNode node) {}
+
   @Override
   default void close() {}
 

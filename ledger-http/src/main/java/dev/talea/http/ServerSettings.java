@@ -111,6 +111,7 @@ record ServerSettings(
     settings.drainGrace();
     settings.shutdownTimeout();
     settings.accessLog();
+    settings.cluster();
     return settings;
   }
 
@@ -135,7 +136,12 @@ record ServerSettings(
           Map.entry("TALEA_MAX_SUBSCRIBERS_PER_TOKEN", "talea.max-subscribers-per-token"),
           Map.entry("TALEA_DRAIN_GRACE", "talea.drain-grace"),
           Map.entry("TALEA_SHUTDOWN_TIMEOUT", "talea.shutdown-timeout"),
-          Map.entry("TALEA_ACCESS_LOG", "talea.access-log"));
+          Map.entry("TALEA_ACCESS_LOG", "talea.access-log"),
+          Map.entry("TALEA_CLUSTER_BIND", "talea.cluster.bind"),
+          Map.entry("TALEA_CLUSTER_SEEDS", "talea.cluster.seeds"),
+          Map.entry("TALEA_CLUSTER_DISCOVERY", "talea.cluster.discovery"),
+          Map.entry("TALEA_MANAGEMENT_BIND", "talea.cluster.management-bind"),
+          Map.entry("TALEA_CLUSTER_DOWN_AFTER", "talea.cluster.down-after"));
 
   /**
    * {@code application.conf} with the given variables laid over its defaults. The variables are
@@ -220,6 +226,11 @@ record ServerSettings(
           throw new SettingsException(
               "TALEA_ACCESS_LOG must be off or stdout (got '" + value + "')");
     };
+  }
+
+  /** Cluster mode's settings; null for a single instance (TALEA_CLUSTER_BIND unset). */
+  ClusterSettings cluster() {
+    return ClusterSettings.load(config, store);
   }
 
   StoreSettings storeSettings() {
@@ -377,6 +388,7 @@ record ServerSettings(
         + (apiToken == null ? "unset" : "set")
         + ", tokensFile="
         + tokensFile
+        + (cluster() == null ? "" : ", cluster=" + cluster())
         + "]";
   }
 }

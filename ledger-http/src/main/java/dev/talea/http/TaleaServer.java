@@ -93,7 +93,11 @@ final class TaleaServer {
                   "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
                   ConfigValueFactory.fromAnyRef(
                       settings.shutdownTimeout().plusSeconds(5).toMillis() + "ms"));
-      system = ActorSystem.create(Behaviors.empty(), "talead", config);
+      ClusterSettings clusterSettings = settings.cluster();
+      if (clusterSettings != null) {
+        config = clusterSettings.pekkoConfig(config);
+      }
+      system = ActorSystem.create(Behaviors.empty(), ClusterSettings.SYSTEM_NAME, config);
       Admission admission =
           Admission.start(settings.maxInflight(), Materializer.matFromSystem(system));
       ServerSettings.Limits limits = settings.limits();
@@ -101,6 +105,10 @@ final class TaleaServer {
         metrics = KamonMetrics.start(settings.config(), store.backend(), admission);
       }
       LedgerService ledger = LedgerService.start(system, store, settings.ledgerSettings(), metrics);
+      ClusterNode cluster = clusterSettings == null ? null : ClusterNode.of(system, ledger);
+      if (cluster != null) {
+        metrics.cluster(cluster);
+      }
       Drain drain = new Drain();
       LiveTailLimits liveTails =
           new LiveTailLimits(limits.maxSubscribers(), limits.maxSubscribersPerToken());
@@ -114,6 +122,7 @@ final class TaleaServer {
               limits.bodyTimeout(),
               liveTails,
               drain,
+              cluster,
               settings.accessLog());
       ConnectionGuard guard =
           new ConnectionGuard(
@@ -251,6 +260,30 @@ final class TaleaServer {
     return CoordinatedShutdown.get(system)
         .run(CoordinatedShutdown.jvmExitReason(), java.util.Optional.empty())
         .thenCompose(done -> closed.thenApply(ignored -> done));
+  }
+
+  /**
+   * Why the server shut down without being asked to, if it did: this cluster node was downed (by
+   * the split brain resolver, on the other side of a partition or after a pause), or it found no
+   * cluster to join. Empty after a shutdown that was asked for (a signal, {@link #shutdown}).
+   */
+  java.util.Optional<String> leftClusterBecause() {
+    return CoordinatedShutdown.get(system)
+        .getShutdownReason()
+        .flatMap(
+            reason -> {
+              if (reason.equals(CoordinatedShutdown.clusterDowningReason())) {
+                return java.util.Optional.of(
+                    "this node was downed by the cluster (unreachable from the majority); its"
+                        + " books have moved to the other nodes. Restart it to rejoin");
+              }
+              if (reason.equals(CoordinatedShutdown.clusterJoinUnsuccessfulReason())) {
+                return java.util.Optional.of(
+                    "this node could not join the cluster within 60s: no seed (or bootstrap"
+                        + " contact) answered at TALEA_CLUSTER_SEEDS / TALEA_CLUSTER_DISCOVERY");
+              }
+              return java.util.Optional.empty();
+            });
   }
 
   /** Blocks until the server has shut down and closed its store. */

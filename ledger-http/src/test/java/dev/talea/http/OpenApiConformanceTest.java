@@ -80,6 +80,7 @@ class OpenApiConformanceTest {
       Set.of(
           "GET /health",
           "GET /v1/openapi.yaml",
+          "GET /v1/cluster",
           "POST /v1/assets",
           "GET /v1/assets",
           "GET /v1/assets/{code}",
@@ -305,6 +306,35 @@ class OpenApiConformanceTest {
     assertThat(answer.bytes()).isEqualTo(Files.readAllBytes(DOCUMENT));
     problem(401, "unauthorized", route, get("/v1/openapi.yaml", null));
     problem(400, "invalid_request", route, get("/v1/openapi.yaml?format=json", ADMIN));
+  }
+
+  @Test
+  void theClusterRouteConformsOnASingleInstanceAndOnAClusterNode() {
+    String route = "GET /v1/cluster";
+    problem(404, "not_found", route, get("/v1/cluster", ADMIN));
+    problem(403, "forbidden", route, get("/v1/cluster", SCOPED_TOKEN));
+    problem(401, "unauthorized", route, get("/v1/cluster", null));
+    problem(400, "invalid_request", route, get("/v1/cluster?verbose=1", ADMIN));
+    int port = TaleadProcess.freePort();
+    try (dev.talea.store.testing.PostgresTestDatabase db =
+            dev.talea.store.testing.PostgresTestDatabase.create();
+        ServerHarness node =
+            ServerHarness.start(
+                EndToEndTest.jdbcUrlWithCredentials(db.url()),
+                Map.of(
+                    "TALEA_CLUSTER_BIND", "127.0.0.1:" + port,
+                    "TALEA_CLUSTER_SEEDS", "127.0.0.1:" + port))) {
+      LiveTailTest.await(
+          "the one-node cluster to be up",
+          java.time.Duration.ofSeconds(30),
+          () -> send(get(node, "/health", null)).status() == 200);
+      Answer cluster = call(200, route, get(node, "/v1/cluster", ADMIN));
+      String self = "pekko://talead@127.0.0.1:" + port;
+      assertThat(cluster.json().get("self").asText()).isEqualTo(self);
+      assertThat(cluster.json().get("members").get(0).get("address").asText()).isEqualTo(self);
+      assertThat(cluster.json().get("members").get(0).get("status").asText()).isEqualTo("up");
+      assertThat(cluster.json().get("unreachable")).isEmpty();
+    }
   }
 
   @Test

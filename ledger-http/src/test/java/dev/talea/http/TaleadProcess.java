@@ -155,6 +155,24 @@ final class TaleadProcess implements AutoCloseable {
     }
   }
 
+  /** A scrape of the metrics listener on {@code port} of this host (TALEA_METRICS_BIND). */
+  String metrics(int port) {
+    try {
+      HttpResponse<String> scrape =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      return scrape.body();
+    } catch (IOException e) {
+      throw new IllegalStateException("talead " + name + " metrics: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** What the process printed so far. */
   String log() {
     try {
@@ -175,6 +193,30 @@ final class TaleadProcess implements AutoCloseable {
   /** Sends SIGTERM, as an orchestrator stopping the instance does. */
   void terminate() {
     process.destroy();
+  }
+
+  /** Sends SIGSTOP: the instance freezes, connections and all, as in a long GC pause. */
+  void pause() {
+    signal("STOP");
+  }
+
+  /** Sends SIGCONT to a paused instance. */
+  void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+      if (kill.waitFor() != 0) {
+        fail("kill -" + name + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Sends SIGKILL: the instance dies at once, mid-request. */

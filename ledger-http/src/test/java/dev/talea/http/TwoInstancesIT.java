@@ -465,8 +465,7 @@ class TwoInstancesIT {
     return "/v1/books/" + book + "/events" + query;
   }
 
-  private static HttpResponse<String> post(
-      TaleadProcess through, String book, String key, String amount) {
+  static HttpResponse<String> post(TaleadProcess through, String book, String key, String amount) {
     return through.post(
         "/v1/books/" + book + "/transactions",
         "{\"idempotency_key\":\""
@@ -480,7 +479,7 @@ class TwoInstancesIT {
             + "\"}]}");
   }
 
-  private static List<JsonNode> listTransactions(TaleadProcess reader, String book) {
+  static List<JsonNode> listTransactions(TaleadProcess reader, String book) {
     List<JsonNode> all = new ArrayList<>();
     long after = 0;
     while (true) {

@@ -1,0 +1,101 @@
+package dev.talea.actors;
+
+import dev.talea.protocol.TransactionDraft;
+import dev.talea.store.Store;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * Book actors placed by Cluster Sharding: one writer per book in the whole cluster, however many
+ * instances its posts arrive at. The entity is the same {@link BookActor} as on a single instance;
+ * only the way to find it and the passivation handshake's other side differ (the shard holds a
+ * passivating book's new posts, as the registry does, and sends {@link BookActor.Stop}).
+ *
+ * <p>Placement is an optimisation, never a guarantee the ledger relies on: during a partition or a
+ * handover two nodes may briefly both run a book's actor, and the store's counter-row lock
+ * serialises their group commits (see docs/architecture.md).
+ */
+final class ShardedBooks implements BookWriters {
+
+  /** The entity type; also the name of the shard region and of its health check. */
+  static final EntityTypeKey<BookActor.Command> BOOK =
+      EntityTypeKey.create(BookActor.Command.class, "book");
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+
+  private ShardedBooks(ActorSystem<?> system, ClusterSharding sharding) {
+    this.system = system;
+    this.sharding = sharding;
+  }
+
+  /** Starts this node's shard region for books. */
+  static ShardedBooks init(
+      ActorSystem<?> system,
+      Store store,
+      Executor blocking,
+      CommitFeed feed,
+      LedgerSettings settings,
+      LedgerMetrics metrics) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    sharding.init(
+        Entity.of(
+                BOOK,
+                entity ->
+                    BookActor.create(
+                        entity.getEntityId(),
+                        self -> entity.getShard().tell(new ClusterSharding.Passivate<>(self)),
+                        store,
+                        blocking,
+                        feed,
+                        settings,
+                        metrics))
+            .withStopMessage(BookActor.Stop.INSTANCE));
+    return new ShardedBooks(system, sharding);
+  }
+
+  @Override
+  public CompletionStage<PostResult> post(
+      String book, List<TransactionDraft> drafts, Duration timeout) {
+    return sharding
+        .entityRefFor(BOOK, book)
+        .ask(replyTo -> new BookActor.Post(drafts, replyTo), timeout);
+  }
+
+  @Override
+  public boolean clustered() {
+    return true;
+  }
+
+  /** This node's shards, each with the books whose actors run in it now. */
+  CompletionStage<Map<String, List<String>>> localShards(Duration timeout) {
+    return AskPattern
+        .<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
+            ShardRegion.CurrentShardRegionState>
+            ask(
+                sharding.shardState(),
+                replyTo -> new GetShardRegionState(BOOK, replyTo),
+                timeout,
+                system.scheduler())
+        .thenApply(
+            state -> {
+              Map<String, List<String>> shards = new TreeMap<>();
+              for (ShardRegion.ShardState shard : state.getShards()) {
+                shards.put(
+                    shard.shardId(), List.copyOf(new java.util.TreeSet<>(shard.getEntityIds())));
+              }
+              return shards;
+            });
+  }
+}
