@@ -54,7 +54,7 @@ final class LoadEngine {
 
   private static final int READ_CHUNK = 64 * 1024;
 
-  private final InetSocketAddress address;
+  private final List<InetSocketAddress> addresses;
   private final int connections;
   private final double ratePerSecond;
   private final int maxResponseBytes;
@@ -71,7 +71,21 @@ final class LoadEngine {
       double ratePerSecond,
       int maxResponseBytes,
       int backlogLimit) {
-    this.address = address;
+    this(List.of(address), connections, ratePerSecond, maxResponseBytes, backlogLimit);
+  }
+
+  /**
+   * As {@link #LoadEngine(InetSocketAddress, int, double, int, int)}, with the connections spread
+   * evenly over several instances (connection {@code i} goes to {@code addresses[i % n]}), as a
+   * round-robin balancer spreads them.
+   */
+  LoadEngine(
+      List<InetSocketAddress> addresses,
+      int connections,
+      double ratePerSecond,
+      int maxResponseBytes,
+      int backlogLimit) {
+    this.addresses = List.copyOf(addresses);
     this.connections = connections;
     this.ratePerSecond = ratePerSecond;
     this.maxResponseBytes = maxResponseBytes;
@@ -102,6 +116,7 @@ final class LoadEngine {
 
   private final class Connection {
     final ResponseParser parser = new ResponseParser(maxResponseBytes);
+    InetSocketAddress address;
     SocketChannel channel;
     SelectionKey key;
     ByteBuffer out;
@@ -136,6 +151,7 @@ final class LoadEngine {
     Summary run(long measureFrom, long stopAt, Duration drain) throws IOException {
       for (int i = 0; i < connections; i++) {
         Connection connection = new Connection();
+        connection.address = addresses.get(i % addresses.size());
         connect(connection);
         idle.add(connection);
       }
@@ -307,7 +323,7 @@ final class LoadEngine {
       SocketChannel channel = SocketChannel.open();
       try {
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        channel.connect(address);
+        channel.connect(connection.address);
         channel.configureBlocking(false);
         connection.channel = channel;
         connection.key = channel.register(selector, 0, connection);

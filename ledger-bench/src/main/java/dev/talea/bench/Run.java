@@ -60,6 +60,8 @@ final class Run {
     result.accounts = accounts;
     result.duration = options.duration;
     result.warmup = options.warmup;
+    result.instances = options.instances();
+    result.cluster = options.cluster != null;
     printer.println(result.title());
     printer.flush();
 
@@ -82,7 +84,9 @@ final class Run {
                     .toList(),
                 env,
                 work,
-                log)) {
+                log,
+                options.instances(),
+                options.cluster != null)) {
       if (options.target == null) {
         result.serverLog = log.toString();
       }
@@ -115,6 +119,10 @@ final class Run {
 
     InetSocketAddress address =
         new InetSocketAddress(server.url().getHost(), server.url().getPort());
+    List<InetSocketAddress> addresses = new ArrayList<>();
+    for (Server.Node node : server.nodes()) {
+      addresses.add(new InetSocketAddress(node.url().getHost(), node.url().getPort()));
+    }
     Requests requests =
         new Requests(server.url().getHost() + ":" + server.url().getPort(), server.token());
     long start = System.nanoTime();
@@ -140,7 +148,7 @@ final class Run {
         };
     int maxResponse = scenario.equals("batch") ? 64 * 1024 * 1024 : 1024 * 1024;
     int backlogLimit = rate > 0 ? (int) Math.min(10_000_000, Math.max(1_000, rate * 10)) : 1;
-    LoadEngine engine = new LoadEngine(address, clients, rate, maxResponse, backlogLimit);
+    LoadEngine engine = new LoadEngine(addresses, clients, rate, maxResponse, backlogLimit);
 
     SseFleet fleet = null;
     if (scenario.equals("fanout")) {
@@ -240,10 +248,20 @@ final class Run {
     return head >= acknowledged && head <= acknowledged + unknown;
   }
 
+  /** CPU time of every instance this tool started, together. */
   private static OptionalLong cpu(Server server) {
-    return server.pid().isPresent()
-        ? Probes.processCpuNanos(server.pid().getAsLong())
-        : OptionalLong.empty();
+    long total = 0;
+    for (Server.Node node : server.nodes()) {
+      if (node.process() == null) {
+        return OptionalLong.empty();
+      }
+      OptionalLong one = Probes.processCpuNanos(node.process().pid());
+      if (one.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      total += one.getAsLong();
+    }
+    return OptionalLong.of(total);
   }
 
   private static Long difference(OptionalLong before, OptionalLong after) {
@@ -257,25 +275,44 @@ final class Run {
     }
   }
 
-  /** The server's group commits so far, from its Prometheus histograms (sums and counts). */
-  record GroupCommits(double commits, double drafts, double storeSeconds) {
+  /**
+   * The group commits so far, from the Prometheus histograms (sums and counts) of every instance,
+   * together, and the drafts each instance committed ({@code perNode}, in start order): in a
+   * cluster, who the writers were.
+   */
+  record GroupCommits(double commits, double drafts, double storeSeconds, double[] perNode) {
     static GroupCommits scrape(Server server) {
-      if (server.metrics() == null) {
-        return null;
+      double commits = 0;
+      double drafts = 0;
+      double seconds = 0;
+      List<Server.Node> nodes = server.nodes();
+      double[] perNode = new double[nodes.size()];
+      for (int i = 0; i < nodes.size(); i++) {
+        if (nodes.get(i).metrics() == null) {
+          return null;
+        }
+        String text = Probes.scrapeText(nodes.get(i).metrics());
+        if (text == null) {
+          return null;
+        }
+        commits += Probes.sample(text, "talea_commit_batch_size_count").orElse(0);
+        perNode[i] = Probes.sample(text, "talea_commit_batch_size_sum").orElse(0);
+        drafts += perNode[i];
+        seconds += Probes.sample(text, "talea_store_commit_duration_seconds_sum").orElse(0);
       }
-      String text = Probes.scrapeText(server.metrics());
-      if (text == null) {
-        return null;
-      }
-      return new GroupCommits(
-          Probes.sample(text, "talea_commit_batch_size_count").orElse(0),
-          Probes.sample(text, "talea_commit_batch_size_sum").orElse(0),
-          Probes.sample(text, "talea_store_commit_duration_seconds_sum").orElse(0));
+      return new GroupCommits(commits, drafts, seconds, perNode);
     }
 
     GroupCommits minus(GroupCommits earlier) {
+      double[] delta = new double[perNode.length];
+      for (int i = 0; i < delta.length; i++) {
+        delta[i] = perNode[i] - earlier.perNode[i];
+      }
       return new GroupCommits(
-          commits - earlier.commits, drafts - earlier.drafts, storeSeconds - earlier.storeSeconds);
+          commits - earlier.commits,
+          drafts - earlier.drafts,
+          storeSeconds - earlier.storeSeconds,
+          delta);
     }
   }
 

@@ -76,6 +76,14 @@ final class RunResult {
   Long benchCpuNanos;
   Long machineCpuNanos;
   Run.GroupCommits groupCommits;
+
+  /**
+   * talead instances loaded (the load spread evenly over them), and whether they were a cluster.
+   */
+  int instances = 1;
+
+  boolean cluster;
+
   long unknownOutcomes;
   Fanout fanout;
   final List<BookCheck> checks = new ArrayList<>();
@@ -108,6 +116,9 @@ final class RunResult {
 
   String config() {
     return backend
+        + (instances > 1 || cluster
+            ? ", " + instances + (cluster ? "-node cluster" : " independent instances")
+            : "")
         + ", batch max "
         + (batchMax == null ? "default" : batchMax)
         + ", "
@@ -131,6 +142,7 @@ final class RunResult {
     return scenario
         + "-"
         + backend
+        + (instances > 1 || cluster ? (cluster ? "-cluster" : "-instances") + instances : "")
         + "-batchmax"
         + (batchMax == null ? "default" : batchMax)
         + (rate > 0 ? "-rate" + Math.round(rate) : "")
@@ -224,6 +236,24 @@ final class RunResult {
                   " (the book's store busy %.0f%% of the window)",
                   100 * groupCommits.storeSeconds() / window)
               : "");
+      if (groupCommits.perNode().length > 1) {
+        StringBuilder shares = new StringBuilder();
+        for (int i = 0; i < groupCommits.perNode().length; i++) {
+          shares
+              .append(i == 0 ? "" : ", ")
+              .append(
+                  String.format(
+                      Locale.ROOT,
+                      "%d: %.0f%%",
+                      i + 1,
+                      100 * groupCommits.perNode()[i] / Math.max(1, groupCommits.drafts())));
+        }
+        out.printf(
+            Locale.ROOT,
+            "  writers      drafts committed by instance %s; %.0f group commits/s%n",
+            shares,
+            groupCommits.commits() / window);
+      }
     }
     if (machineCpuNanos != null) {
       double units = recorder.units();
@@ -289,6 +319,8 @@ final class RunResult {
       root.put("write_batch_max", batchMax);
     }
     root.put("clients", clients);
+    root.put("instances", instances);
+    root.put("cluster", cluster);
     root.put("rate_per_second", rate);
     root.put("books", books);
     root.put("accounts_per_book", accounts);
@@ -356,6 +388,10 @@ final class RunResult {
       group.put("commits", (long) groupCommits.commits());
       group.put("drafts", (long) groupCommits.drafts());
       group.put("store_seconds", Math.round(groupCommits.storeSeconds() * 1000) / 1000.0);
+      ArrayNode perInstance = group.putArray("drafts_per_instance");
+      for (double drafts : groupCommits.perNode()) {
+        perInstance.add((long) drafts);
+      }
     }
     ArrayNode heap = root.putArray("heap_after_gc_bytes");
     for (double[] sample : heapSamples) {

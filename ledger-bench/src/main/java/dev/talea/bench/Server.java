@@ -33,12 +33,16 @@ final class Server implements AutoCloseable {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
+  /** One talead process this tool started: its API and its metrics. */
+  record Node(URI url, URI metrics, Process process, long startedNanos) {}
+
   private final URI url;
   private final String token;
   private final URI metrics;
   private final Process process;
   private final String backend;
   private final Runnable cleanUp;
+  private final List<Node> nodes = new ArrayList<>();
   private Runnable analyze = () -> {};
 
   private Server(
@@ -49,6 +53,7 @@ final class Server implements AutoCloseable {
     this.process = process;
     this.backend = backend;
     this.cleanUp = cleanUp;
+    nodes.add(new Node(url, metrics, process, -1));
   }
 
   /**
@@ -84,6 +89,27 @@ final class Server implements AutoCloseable {
       Map<String, String> environment,
       Path work,
       Path log) {
+    return start(jar, store, postgresAdmin, jvmOptions, environment, work, log, 1, false);
+  }
+
+  /**
+   * As {@link #start(Path, String, String, List, Map, Path, Path)}, with {@code instances} talead
+   * processes on the one store (Postgres only when more than one), each on its own ports; with
+   * {@code cluster} they form a Pekko cluster seeded by the first. The first is started alone (it
+   * migrates the schema and forms the cluster), then the others; each is ready once its {@code
+   * /health} answers 200, which for a cluster node means it has joined. The extra instances log to
+   * {@code log} with {@code -2}, {@code -3}, ... before its extension.
+   */
+  static Server start(
+      Path jar,
+      String store,
+      String postgresAdmin,
+      List<String> jvmOptions,
+      Map<String, String> environment,
+      Path work,
+      Path log,
+      int instances,
+      boolean cluster) {
     if (!Files.isRegularFile(jar)) {
       throw new BenchException(
           "no talead jar at "
@@ -123,9 +149,54 @@ final class Server implements AutoCloseable {
       }
       default -> throw new BenchException("--store must be log, sqlite or postgres, not " + store);
     }
+    String token = HexFormat.of().formatHex(randomBytes(24));
+    int[] clusterPorts = new int[instances];
+    for (int i = 0; i < instances; i++) {
+      clusterPorts[i] = freePort();
+    }
+    Server server = null;
+    for (int i = 0; i < instances; i++) {
+      Map<String, String> nodeEnv = new java.util.LinkedHashMap<>(environment);
+      if (cluster) {
+        nodeEnv.put("TALEA_CLUSTER_BIND", "127.0.0.1:" + clusterPorts[i]);
+        nodeEnv.put("TALEA_CLUSTER_SEEDS", "127.0.0.1:" + clusterPorts[0]);
+      }
+      Path nodeLog =
+          i == 0
+              ? log
+              : log.resolveSibling(
+                  log.getFileName().toString().replaceFirst("(\\.[^.]*)?$", "-" + (i + 1) + "$1"));
+      try {
+        Node node = startNode(jar, jvmOptions, nodeEnv, work, nodeLog, dbUrl, token);
+        if (server == null) {
+          server = new Server(node.url(), token, node.metrics(), node.process(), store, dropStore);
+          server.analyze = analyzeStore;
+          server.startedNanos = node.startedNanos();
+        } else {
+          server.nodes.add(node);
+        }
+      } catch (RuntimeException e) {
+        if (server != null) {
+          server.close();
+        } else {
+          dropStore.run();
+        }
+        throw e;
+      }
+    }
+    return server;
+  }
+
+  private static Node startNode(
+      Path jar,
+      List<String> jvmOptions,
+      Map<String, String> environment,
+      Path work,
+      Path log,
+      String dbUrl,
+      String token) {
     int port = freePort();
     int metricsPort = freePort();
-    String token = HexFormat.of().formatHex(randomBytes(24));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
@@ -149,26 +220,21 @@ final class Server implements AutoCloseable {
     try {
       process = builder.start();
     } catch (IOException e) {
-      dropStore.run();
       throw new BenchException("cannot start talead: " + e.getMessage());
     }
-    Server server =
-        new Server(
+    Node node =
+        new Node(
             URI.create("http://127.0.0.1:" + port),
-            token,
             URI.create("http://127.0.0.1:" + metricsPort + "/metrics"),
             process,
-            store,
-            dropStore);
-    server.analyze = analyzeStore;
-    server.startedNanos = startedNanos;
+            startedNanos);
     try {
-      server.awaitHealthy(log);
+      awaitHealthy(node, log);
     } catch (RuntimeException e) {
-      server.close();
+      stop(process);
       throw e;
     }
-    return server;
+    return node;
   }
 
   URI url() {
@@ -201,7 +267,14 @@ final class Server implements AutoCloseable {
     return process == null ? OptionalLong.empty() : OptionalLong.of(process.pid());
   }
 
-  private void awaitHealthy(Path log) {
+  /** Every instance this run loads: one, or several sharing the store. */
+  List<Node> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  private static void awaitHealthy(Node node, Path log) {
+    URI url = node.url();
+    Process process = node.process();
     HttpClient http = HttpClient.newHttpClient();
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
@@ -233,18 +306,29 @@ final class Server implements AutoCloseable {
   /** Stops a server this tool started (SIGTERM, then a kill after 30 s) and drops its store. */
   @Override
   public void close() {
-    if (process != null) {
-      process.destroy();
-      try {
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
+    for (Node node : nodes) {
+      if (node.process() != null) {
+        node.process().destroy();
+      }
+    }
+    for (Node node : nodes) {
+      if (node.process() != null) {
+        stop(node.process());
       }
     }
     cleanUp.run();
+  }
+
+  private static void stop(Process process) {
+    process.destroy();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
   }
 
   // ---- Postgres scratch databases ---------------------------------------------------------------

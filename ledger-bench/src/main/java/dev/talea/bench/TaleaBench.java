@@ -50,6 +50,7 @@ import picocli.CommandLine.Option;
       "  bin/talea-bench --scenario hot-book --store log --rate half --duration 60s",
       "  bin/talea-bench --scenario all --store log --duration 20s --warmup 5s",
       "  bin/talea-bench --scenario fanout --subscribers 1000 --rate 500 --store postgres",
+      "  bin/talea-bench --scenario hot-book --store postgres --cluster 3",
       "  bin/talea-bench --target http://10.0.0.5:8080 --token $TALEA_TOKEN --scenario many-books"
     })
 public final class TaleaBench implements Callable<Integer> {
@@ -203,6 +204,30 @@ public final class TaleaBench implements Callable<Integer> {
   Path out = Path.of("bench-results");
 
   @Option(
+      names = "--cluster",
+      paramLabel = "N",
+      description = {
+        "Start N talead instances (1-9) on one fresh Postgres database, forming a Pekko cluster"
+            + " (TALEA_CLUSTER_BIND/SEEDS), and spread the connections evenly over them as a"
+            + " round-robin balancer does. Needs --store postgres."
+      })
+  Integer cluster;
+
+  @Option(
+      names = "--instances",
+      paramLabel = "N",
+      description = {
+        "As --cluster, but N independent instances sharing the database (no cluster): how"
+            + " talead scaled before cluster mode, for comparison."
+      })
+  Integer independent;
+
+  /** How many talead instances a run starts. */
+  int instances() {
+    return cluster != null ? cluster : independent != null ? independent : 1;
+  }
+
+  @Option(
       names = "--verify-timeout",
       paramLabel = "TIME",
       converter = Durations.class,
@@ -315,6 +340,22 @@ public final class TaleaBench implements Callable<Integer> {
       }
     } else if (!List.of("log", "sqlite", "postgres").contains(store)) {
       throw usage("--store must be log, sqlite or postgres, not " + store);
+    }
+    if (cluster != null || independent != null) {
+      if (cluster != null && independent != null) {
+        throw usage("--cluster and --instances exclude each other");
+      }
+      if (target != null) {
+        throw usage("--cluster and --instances start talead instances; not with --target");
+      }
+      if (instances() < 1 || instances() > 9) {
+        throw usage("--cluster and --instances take 1-9 instances");
+      }
+      if (!store.equals("postgres")) {
+        throw usage(
+            "--cluster and --instances need --store postgres: several instances share one"
+                + " database, and the embedded stores belong to one process");
+      }
     }
     if (postgres == null) {
       String fromEnv = System.getenv("TALEA_BENCH_POSTGRES");

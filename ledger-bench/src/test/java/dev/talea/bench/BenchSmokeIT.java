@@ -169,6 +169,35 @@ class BenchSmokeIT {
     }
   }
 
+  @Test
+  void aTwoNodeClusterRunSpreadsTheLoadAndOneNodeWritesTheBook() throws IOException {
+    int code;
+    try (PostgresTestDatabase server = PostgresTestDatabase.create()) {
+      code =
+          bench(
+              "--scenario", "hot-book",
+              "--store", "postgres",
+              "--postgres", libpq(server.url()),
+              "--cluster", "2",
+              "--duration", "2s",
+              "--warmup", "2s",
+              "--clients", "8",
+              "--accounts", "20");
+    }
+    assertThat(code).isZero();
+    JsonNode result = results().get(0);
+    assertThat(result.get("instances").asInt()).isEqualTo(2);
+    assertThat(result.get("cluster").asBoolean()).isTrue();
+    assertExactBooks(result, 1);
+    // The book has one writer: every draft of the window was committed by one of the two.
+    JsonNode perInstance = result.get("group_commits").get("drafts_per_instance");
+    assertThat(perInstance).hasSize(2);
+    long drafts = result.get("group_commits").get("drafts").asLong();
+    assertThat(drafts).isPositive();
+    assertThat(List.of(perInstance.get(0).asLong(), perInstance.get(1).asLong()))
+        .containsExactlyInAnyOrder(drafts, 0L);
+  }
+
   /** The test database as a libpq URL, which the bench creates its own databases beside. */
   private static String libpq(StoreUrl.Postgres url) {
     String hostAndDb = url.jdbcUrl().substring("jdbc:postgresql://".length());
@@ -188,5 +217,7 @@ class BenchSmokeIT {
     assertThat(bench("--scenario", "everything")).isEqualTo(2);
     assertThat(bench("--target", "http://127.0.0.1:1", "--token", "t", "--baseline")).isEqualTo(2);
     assertThat(bench("--rate", "fast")).isEqualTo(2);
+    assertThat(bench("--cluster", "2", "--store", "log")).isEqualTo(2);
+    assertThat(bench("--cluster", "2", "--instances", "2", "--store", "postgres")).isEqualTo(2);
   }
 }
