@@ -42,13 +42,30 @@ final class Faults {
     }
   }
 
-  /** One fault: when (after the start of the clients), what, and for how long. */
-  record Fault(Duration at, Kind kind, Duration outage) {}
+  /**
+   * One fault: when (after the start of the clients), what, for how long, and to which talead (0
+   * unless the run is a cluster).
+   */
+  record Fault(Duration at, Kind kind, Duration outage, int node) {
+    Fault(Duration at, Kind kind, Duration outage) {
+      this(at, kind, outage, 0);
+    }
+  }
 
   /** What the thread did: each fault as it happened. */
   record Injected(Fault fault, long startedNanos, long endedNanos, String note) {}
 
   static List<Fault> schedule(long seed, Duration duration, Set<Kind> kinds) {
+    return schedule(seed, duration, kinds, 1);
+  }
+
+  /**
+   * The schedule for {@code nodes} talead instances: each kill or pause hits one node, drawn from
+   * the seed. In a cluster, pauses last up to 8 s, so that some outlast the downing time (the
+   * failure detector's 3 s plus TALEA_CLUSTER_DOWN_AFTER) and the paused node is downed, while
+   * others end before it.
+   */
+  static List<Fault> schedule(long seed, Duration duration, Set<Kind> kinds, int nodes) {
     List<Fault> faults = new ArrayList<>();
     if (kinds.isEmpty()) {
       return faults;
@@ -67,17 +84,18 @@ final class Faults {
       long outage =
           switch (kind) {
             case KILL -> 200 + random.nextInt(1_300);
-            case PAUSE -> 500 + random.nextInt(2_500);
+            case PAUSE -> nodes > 1 ? 500 + random.nextInt(7_500) : 500 + random.nextInt(2_500);
             case POSTGRES -> 500 + random.nextInt(2_000);
             case LISTEN -> 0;
           };
-      faults.add(new Fault(Duration.ofMillis(at), kind, Duration.ofMillis(outage)));
+      int node = nodes > 1 ? random.nextInt(nodes) : 0;
+      faults.add(new Fault(Duration.ofMillis(at), kind, Duration.ofMillis(outage), node));
     }
     return faults;
   }
 
   private final List<Fault> schedule;
-  private final Talead server;
+  private final List<Talead> servers;
   private final PrivatePostgres postgres;
   private final String database;
   private final PrintStream out;
@@ -88,12 +106,12 @@ final class Faults {
 
   Faults(
       List<Fault> schedule,
-      Talead server,
+      List<Talead> servers,
       PrivatePostgres postgres,
       String database,
       PrintStream out) {
     this.schedule = schedule;
-    this.server = server;
+    this.servers = List.copyOf(servers);
     this.postgres = postgres;
     this.database = database;
     this.out = out;
@@ -143,6 +161,16 @@ final class Faults {
 
   private void inject(Fault fault, long origin) {
     long started = System.nanoTime();
+    // A cluster node downed by an earlier pause has left the cluster and exited (code 3), as it
+    // must: an orchestrator would restart it, and so does this before the next fault.
+    String restarted = "";
+    for (int i = 0; i < servers.size(); i++) {
+      if (!servers.get(i).alive()) {
+        servers.get(i).start();
+        restarted += "; node " + (i + 1) + " had left the cluster (downed), restarted first";
+      }
+    }
+    Talead server = servers.get(fault.node());
     String note;
     switch (fault.kind()) {
       case KILL -> {
@@ -172,6 +200,10 @@ final class Faults {
       case LISTEN -> note = terminateListener() + " listener connection(s) terminated";
       default -> throw new IllegalStateException(fault.kind().name());
     }
+    if (servers.size() > 1 && fault.kind() != Kind.POSTGRES && fault.kind() != Kind.LISTEN) {
+      note = "node " + (fault.node() + 1) + " " + note;
+    }
+    note += restarted;
     long ended = System.nanoTime();
     synchronized (injected) {
       injected.add(new Injected(fault, started, ended, note));

@@ -80,6 +80,15 @@ public final class TaleaTorture implements Callable<Integer> {
               + " Default: all.")
   String faults = "all";
 
+  @Option(
+      names = "--cluster",
+      description =
+          "Run N talead instances (2-9) as a Pekko cluster on the one Postgres database, the"
+              + " clients spread over them, and aim each kill and pause at one node, some pauses"
+              + " long enough for the node to be downed. Needs --store postgres. Default: one"
+              + " instance, no cluster.")
+  Integer cluster;
+
   @Option(names = "--clients", description = "Client threads. Default: 6.")
   int clients = 6;
 
@@ -132,12 +141,18 @@ public final class TaleaTorture implements Callable<Integer> {
   public Integer call() throws IOException {
     long runSeed = seed != null ? seed : new SecureRandom().nextLong();
     Set<Faults.Kind> kinds = parseFaults();
+    if (cluster != null && (cluster < 2 || cluster > 9 || !store.equals("postgres"))) {
+      throw new TortureException(
+          "--cluster takes 2-9 nodes and needs --store postgres (a cluster shares one database)");
+    }
     Path dir = work != null ? work : Files.createTempDirectory("talea-torture-");
     Files.createDirectories(dir);
     out.printf(
         Locale.ROOT,
-        "talea-torture: store %s, %s, seed %d, faults %s, %d clients, %d books x %d customers%n",
+        "talea-torture: store %s%s, %s, seed %d, faults %s, %d clients, %d books x %d"
+            + " customers%n",
         store,
+        cluster == null ? "" : ", a " + cluster + "-node cluster",
         duration,
         runSeed,
         kinds,
@@ -145,7 +160,7 @@ public final class TaleaTorture implements Callable<Integer> {
         books,
         customers);
     PrivatePostgres postgres = null;
-    Talead server = null;
+    List<Talead> servers = new ArrayList<>();
     try {
       String dbUrl;
       String database = "torture";
@@ -160,24 +175,42 @@ public final class TaleaTorture implements Callable<Integer> {
         default -> throw new TortureException("--store must be log, sqlite or postgres");
       }
       List<String> jvm = serverJvm.isBlank() ? List.of() : List.of(serverJvm.trim().split("\\s+"));
-      server =
-          new Talead(
-              taleadJar,
-              dbUrl,
-              freePort(),
-              HexFormat.of().formatHex(random(24)),
-              Map.of("TALEA_REQUEST_TIMEOUT", "5s"),
-              jvm,
-              dir,
-              dir.resolve("talead.log"));
-      server.start();
+      int nodes = cluster == null ? 1 : cluster;
+      String token = HexFormat.of().formatHex(random(24));
+      int[] clusterPorts = new int[nodes];
+      for (int i = 0; i < nodes; i++) {
+        clusterPorts[i] = freePort();
+      }
+      for (int i = 0; i < nodes; i++) {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("TALEA_REQUEST_TIMEOUT", "5s");
+        if (cluster != null) {
+          environment.put("TALEA_CLUSTER_BIND", "127.0.0.1:" + clusterPorts[i]);
+          environment.put(
+              "TALEA_CLUSTER_SEEDS",
+              "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1]);
+          environment.put("TALEA_CLUSTER_DOWN_AFTER", "2s");
+        }
+        servers.add(
+            new Talead(
+                taleadJar,
+                dbUrl,
+                freePort(),
+                token,
+                environment,
+                jvm,
+                dir,
+                dir.resolve(nodes == 1 ? "talead.log" : "talead-" + (i + 1) + ".log")));
+        // One after the other: the first migrates the schema and forms the cluster.
+        servers.get(i).start();
+      }
       Bank bank = new Bank(books, customers);
-      Workload workload = new Workload(bank, server, runSeed, clients);
+      Workload workload = new Workload(bank, servers, runSeed, clients);
       workload.setUp();
 
-      List<Faults.Fault> schedule = Faults.schedule(runSeed, duration, kinds);
+      List<Faults.Fault> schedule = Faults.schedule(runSeed, duration, kinds, nodes);
       out.printf("  %d faults scheduled%n", schedule.size());
-      Faults injector = new Faults(schedule, server, postgres, database, out);
+      Faults injector = new Faults(schedule, servers, postgres, database, out);
       long started = System.nanoTime();
       workload.start();
       injector.start();
@@ -190,8 +223,10 @@ public final class TaleaTorture implements Callable<Integer> {
       if (postgres != null && !postgres.running()) {
         postgres.startAgain();
       }
-      if (!server.alive()) {
-        server.start();
+      for (Talead server : servers) {
+        if (!server.alive()) {
+          server.start();
+        }
       }
       Map<String, List<Transaction>> finalBooks = readBack(workload, bank);
       awaitFollowers(workload, finalBooks);
@@ -200,12 +235,16 @@ public final class TaleaTorture implements Callable<Integer> {
       List<Checker.Violation> violations = new Checker(bank).check(history, finalBooks);
       finalVerify(workload, bank, finalBooks, violations);
       report(history, injected, finalBooks, violations, seconds, dir);
-      int exit = server.stop();
-      server = null;
-      out.printf("  talead stopped with exit code %d%n", exit);
+      for (int i = 0; i < servers.size(); i++) {
+        int exit = servers.get(i).stop();
+        out.printf(
+            "  talead%s stopped with exit code %d%n",
+            servers.size() == 1 ? "" : " " + (i + 1), exit);
+      }
+      servers.clear();
       return violations.isEmpty() ? 0 : 1;
     } finally {
-      if (server != null) {
+      for (Talead server : servers) {
         server.stop();
       }
       if (postgres != null) {

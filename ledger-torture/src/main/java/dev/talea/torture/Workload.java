@@ -53,7 +53,7 @@ final class Workload {
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   private final Bank bank;
-  private final Talead server;
+  private final List<Talead> servers;
   private final long seed;
   private final int clients;
   private final AtomicLong ids = new AtomicLong();
@@ -71,9 +71,14 @@ final class Workload {
   /** Per book, the live tail that follows the whole run. */
   final Map<String, Op> followers = new ConcurrentHashMap<>();
 
-  Workload(Bank bank, Talead server, long seed, int clients) {
+  /**
+   * @param servers the instances to load: one, or the nodes of a cluster; client {@code c} (and its
+   *     raw posts and tails) goes to node {@code c % n}, the tail of book {@code b} to node {@code
+   *     b % n}, set-up and read-back to the first
+   */
+  Workload(Bank bank, List<Talead> servers, long seed, int clients) {
     this.bank = bank;
-    this.server = server;
+    this.servers = List.copyOf(servers);
     this.seed = seed;
     this.clients = clients;
   }
@@ -83,6 +88,16 @@ final class Workload {
   }
 
   TaleaClient client(RetryPolicy retries) {
+    return client(retries, 0);
+  }
+
+  /** The instance client {@code id} talks to. */
+  private Talead node(int id) {
+    return servers.get(id % servers.size());
+  }
+
+  private TaleaClient client(RetryPolicy retries, int id) {
+    Talead server = node(id);
     TaleaClient client =
         TaleaClient.builder()
             .baseUrl(server.url().toString())
@@ -155,7 +170,7 @@ final class Workload {
 
   private void runClient(int id) {
     Random random = new Random(seed * 1_000_003L + id);
-    TaleaClient client = client(id % 2 == 0 ? patient() : RetryPolicy.none());
+    TaleaClient client = client(id % 2 == 0 ? patient() : RetryPolicy.none(), id);
     HttpClient raw = id % 3 == 2 ? HttpClient.newBuilder().build() : null;
     List<TransactionDraft> sent = new ArrayList<>();
     long n = 0;
@@ -241,7 +256,7 @@ final class Workload {
     try {
       List<PostOutcome> results;
       if (raw != null) {
-        results = rawPost(raw, book, drafts);
+        results = rawPost(id, raw, book, drafts);
       } else if (drafts.size() == 1 && kind != Op.Kind.BATCH) {
         results = List.of(new PostOutcome.Committed(client.post(book, drafts.get(0))));
       } else {
@@ -278,7 +293,9 @@ final class Workload {
     }
   }
 
-  private List<PostOutcome> rawPost(HttpClient raw, String book, List<TransactionDraft> drafts) {
+  private List<PostOutcome> rawPost(
+      int id, HttpClient raw, String book, List<TransactionDraft> drafts) {
+    Talead server = node(id);
     boolean batch = drafts.size() > 1;
     JsonNode body = batch ? WireWriter.batchRequest(drafts) : WireWriter.draft(drafts.get(0));
     URI uri = server.url().resolve("/v1/books/" + book + "/transactions" + (batch ? "/batch" : ""));
@@ -384,7 +401,7 @@ final class Workload {
     op.answer = events;
     followers.put(book, op);
     history.add(op);
-    client(patient())
+    client(patient(), bank.books.indexOf(book))
         .subscribe(book, OptionalLong.of(1))
         .subscribe(
             new Flow.Subscriber<>() {
@@ -434,6 +451,7 @@ final class Workload {
   private long session(int id, String book, String query, String lastEventId, long from) {
     Op op = new Op(ids.incrementAndGet(), id, Op.Kind.TAIL, book, null, from);
     history.add(op);
+    Talead server = node(id);
     List<Transaction> events = new ArrayList<>();
     HttpRequest.Builder request =
         HttpRequest.newBuilder(server.url().resolve("/v1/books/" + book + "/events" + query))
