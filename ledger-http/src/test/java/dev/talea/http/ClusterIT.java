@@ -116,6 +116,34 @@ class ClusterIT {
       assertThat(members).containsExactlyInAnyOrder(address(0), address(1), address(2));
       assertThat(cluster.get("unreachable")).isEmpty();
     }
+    // The metrics say the same, and carry every cluster series the Grafana dashboard plots (a
+    // single instance, where ComposeStackTest scrapes them, has none of them).
+    for (int i = 0; i < NODES; i++) {
+      int node = i;
+      LiveTailTest.await(
+          "node " + i + "'s metrics to count three members up",
+          Duration.ofSeconds(20),
+          () ->
+              nodes[node]
+                  .metrics(metricsPorts[node])
+                  .contains("talea_cluster_members{status=\"up\"} 3.0"));
+      String metrics = nodes[i].metrics(metricsPorts[i]);
+      assertThat(metrics).contains("talea_cluster_members_unreachable 0.0");
+      Matcher names = Pattern.compile("\\btalea_cluster_[a-z_]+").matcher(dashboard());
+      while (names.find()) {
+        assertThat(metrics)
+            .as("node %d's scrape has %s", i, names.group())
+            .containsPattern("(?m)^" + names.group() + "[{ ]");
+      }
+    }
+  }
+
+  private static String dashboard() {
+    try {
+      return java.nio.file.Files.readString(ComposeStackTest.DASHBOARD);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test

@@ -55,7 +55,7 @@ class ComposeStackTest {
 
   private static final Path COMPOSE = ROOT.resolve("docker-compose.yml");
   private static final Path PROMETHEUS_CONFIG = ROOT.resolve("deploy/prometheus/prometheus.yml");
-  private static final Path DASHBOARD = ROOT.resolve("deploy/grafana/dashboards/talea.json");
+  static final Path DASHBOARD = ROOT.resolve("deploy/grafana/dashboards/talea.json");
 
   private static final int METRICS_PORT = 9100;
 
@@ -94,6 +94,11 @@ class ComposeStackTest {
     panels.put("SSE subscribers", Set.of("talea_sse_subscribers"));
     panels.put("Store commit failures", Set.of("talea_store_commit_failures_total"));
     panels.put("Backend", Set.of("talea_backend_info"));
+    panels.put(
+        "Cluster members", Set.of("talea_cluster_members", "talea_cluster_members_unreachable"));
+    panels.put(
+        "Book writers per node",
+        Set.of("talea_cluster_books", "talea_cluster_shards", "talea_commit_batch_size_sum"));
     return panels;
   }
 
