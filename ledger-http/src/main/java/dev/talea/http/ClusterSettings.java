@@ -296,6 +296,12 @@ record ClusterSettings(
         values.put(
             ConfigUtil.joinPath("pekko", "discovery", "config", "services", service, "endpoints"),
             listed);
+        // The endpoints are the management listeners themselves, each with its port: probe them
+        // all. By default bootstrap keeps, of several contact points on one host, only the one on
+        // its own management port, which would leave nodes sharing a host unable to see each
+        // other.
+        values.put(
+            "pekko.management.cluster.bootstrap.contact-point.filter-on-fallback-port", false);
       }
     }
     return ConfigFactory.parseMap(values, "the TALEA_CLUSTER_* variables")

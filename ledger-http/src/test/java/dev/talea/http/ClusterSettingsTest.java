@@ -124,6 +124,7 @@ class ClusterSettingsTest {
             Map.of("host", "10.0.0.1", "port", 7626),
             Map.of("host", "10.0.0.2", "port", 7626),
             Map.of("host", "10.0.0.3", "port", 7626));
+    assertThat(pekko.getBoolean(BOOTSTRAP + "contact-point.filter-on-fallback-port")).isFalse();
     assertThat(pekko.getString("pekko.discovery.config.class"))
         .isEqualTo("org.apache.pekko.discovery.config.ConfigServiceDiscovery");
     // The rest of cluster mode is as with seeds.
@@ -157,6 +158,8 @@ class ClusterSettingsTest {
     assertThat(pekko.getString("pekko.discovery.pekko-dns.class"))
         .isEqualTo("org.apache.pekko.discovery.dns.DnsServiceDiscovery");
     assertThat(pekko.getObject("pekko.discovery.config.services")).isEmpty();
+    // A records carry no port: every node is probed on this node's management port.
+    assertThat(pekko.getBoolean(BOOTSTRAP + "contact-point.filter-on-fallback-port")).isTrue();
     assertThat(pekko.getString("pekko.management.http.hostname")).isEqualTo("10.0.0.7");
     assertThat(pekko.getInt("pekko.management.http.port")).isEqualTo(7626);
     assertOnlyBootstrapRoutes(pekko);
