@@ -21,8 +21,9 @@ import sun.misc.Signal;
           + " TALEA_METRICS_BIND, TALEA_HEADER_TIMEOUT, TALEA_BODY_TIMEOUT, TALEA_MAX_CONNECTIONS,"
           + " TALEA_MAX_SUBSCRIBERS, TALEA_MAX_SUBSCRIBERS_PER_TOKEN, TALEA_DRAIN_GRACE,"
           + " TALEA_SHUTDOWN_TIMEOUT, TALEA_ACCESS_LOG, TALEA_CLUSTER_BIND, TALEA_CLUSTER_SEEDS,"
-          + " TALEA_CLUSTER_DISCOVERY, TALEA_MANAGEMENT_BIND, TALEA_CLUSTER_DOWN_AFTER. Their defaults and meanings are in"
-          + " docs/howto-run.md.",
+          + " TALEA_CLUSTER_DISCOVERY, TALEA_MANAGEMENT_BIND, TALEA_CLUSTER_SERVICE,"
+          + " TALEA_CLUSTER_ENDPOINTS, TALEA_CLUSTER_DOWN_AFTER. Their defaults and meanings are"
+          + " in docs/howto-run.md.",
       "",
       "On SIGTERM or Ctrl-C it drains: /health answers 503 {\"status\":\"draining\"} at once"
           + " while other requests are still served for TALEA_DRAIN_GRACE (default 5s), so that a"
@@ -34,7 +35,12 @@ import sun.misc.Signal;
       "Cluster mode (TALEA_CLUSTER_BIND, TALEA_CLUSTER_SEEDS or TALEA_CLUSTER_DISCOVERY with"
           + " TALEA_MANAGEMENT_BIND, TALEA_CLUSTER_DOWN_AFTER; Postgres only): the instances form"
           + " a Pekko cluster in which each book has one writer; /health answers 503"
-          + " {\"status\":\"joining\"} until this node has joined. See"
+          + " {\"status\":\"joining\"} until this node has joined. With"
+          + " TALEA_CLUSTER_DISCOVERY (config, dns or kubernetes-api) the nodes find each other"
+          + " through Pekko Management's cluster bootstrap, which listens on"
+          + " TALEA_MANAGEMENT_BIND and serves nothing but bootstrap: keep that port on the"
+          + " private network. It looks up TALEA_CLUSTER_SERVICE (default talead); config"
+          + " lists every node's TALEA_MANAGEMENT_BIND in TALEA_CLUSTER_ENDPOINTS. See"
           + " docs/howto-run-a-cluster.md.",
       "",
       "Exit codes: 0 after a clean shutdown, 1 if the store cannot be opened, 2 for a bad"

@@ -141,6 +141,8 @@ record ServerSettings(
           Map.entry("TALEA_CLUSTER_SEEDS", "talea.cluster.seeds"),
           Map.entry("TALEA_CLUSTER_DISCOVERY", "talea.cluster.discovery"),
           Map.entry("TALEA_MANAGEMENT_BIND", "talea.cluster.management-bind"),
+          Map.entry("TALEA_CLUSTER_SERVICE", "talea.cluster.service"),
+          Map.entry("TALEA_CLUSTER_ENDPOINTS", "talea.cluster.endpoints"),
           Map.entry("TALEA_CLUSTER_DOWN_AFTER", "talea.cluster.down-after"));
 
   /**

@@ -16,7 +16,10 @@ import java.util.function.UnaryOperator;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.stream.Materializer;
 
 /**
@@ -156,6 +159,10 @@ final class TaleaServer {
                 .get(30, TimeUnit.SECONDS);
         scrapes.addToCoordinatedShutdown(Duration.ZERO, () -> 0);
       }
+      if (clusterSettings != null && clusterSettings.discovery() != null) {
+        // Last, once every listener of this node is bound: only then may it join a cluster.
+        startBootstrap(system, clusterSettings);
+      }
       ServerMetrics started = metrics;
       CompletionStage<Void> closed =
           system
@@ -180,6 +187,36 @@ final class TaleaServer {
       stopQuietly(system, store, metrics);
       throw e;
     }
+  }
+
+  /**
+   * Discovery mode: Pekko Management's HTTP listener on {@code TALEA_MANAGEMENT_BIND} (serving only
+   * bootstrap's route, see {@link ClusterSettings#pekkoConfig}), stopped with the API listener on
+   * shutdown; then cluster bootstrap, which finds the other nodes and joins or forms the cluster.
+   *
+   * @throws SettingsException if the management listener cannot be bound
+   */
+  private static void startBootstrap(ActorSystem<Void> system, ClusterSettings cluster)
+      throws InterruptedException {
+    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(system);
+    PekkoManagement management = PekkoManagement.get(classic);
+    try {
+      management.start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause.getCause() != null && cause instanceof IllegalArgumentException) {
+        cause = cause.getCause();
+      }
+      throw new SettingsException(
+          "cannot listen on TALEA_MANAGEMENT_BIND="
+              + cluster.managementBind()
+              + ": "
+              + cause.getMessage(),
+          cause);
+    }
+    CoordinatedShutdown.get(system)
+        .addTask(CoordinatedShutdown.PhaseServiceUnbind(), "management-unbind", management::stop);
+    ClusterBootstrap.get(classic).start();
   }
 
   private static void stopQuietly(ActorSystem<Void> system, Store store, ServerMetrics metrics) {

@@ -59,6 +59,16 @@ final class TaleadProcess implements AutoCloseable {
    * the drain itself wait for it.
    */
   static TaleadProcess start(String name, Path work, Map<String, String> variables, int port) {
+    TaleadProcess talead = launch(name, work, variables, port);
+    talead.awaitHealthy();
+    return talead;
+  }
+
+  /**
+   * As {@link #start(String, Path, Map, int)}, without waiting for {@code /health}: for an instance
+   * that is expected to refuse to start, or that others must start alongside.
+   */
+  static TaleadProcess launch(String name, Path work, Map<String, String> variables, int port) {
     if (!Files.isRegularFile(JAR)) {
       fail(
           "the talead jar is missing at "
@@ -84,17 +94,15 @@ final class TaleadProcess implements AutoCloseable {
     builder.environment().put("TALEA_BIND", "127.0.0.1:" + port);
     builder.environment().putIfAbsent("TALEA_API_TOKEN", TOKEN);
     builder.environment().putIfAbsent("TALEA_DRAIN_GRACE", "0s");
-    TaleadProcess talead;
     try {
-      talead = new TaleadProcess(name, builder.start(), port, log);
+      return new TaleadProcess(name, builder.start(), port, log);
     } catch (IOException e) {
       throw new IllegalStateException("cannot start talead " + name, e);
     }
-    talead.awaitHealthy();
-    return talead;
   }
 
-  private void awaitHealthy() {
+  /** Waits until {@code /health} answers 200; fails (and stops the process) if it never does. */
+  void awaitHealthy() {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
