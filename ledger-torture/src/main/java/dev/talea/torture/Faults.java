@@ -163,11 +163,15 @@ final class Faults {
     long started = System.nanoTime();
     // A cluster node downed by an earlier pause has left the cluster and exited (code 3), as it
     // must: an orchestrator would restart it, and so does this before the next fault.
+    // One fault at a time: the next waits until every node is back and healthy, so that two
+    // faults never add up to the loss of a majority.
     String restarted = "";
     for (int i = 0; i < servers.size(); i++) {
       if (!servers.get(i).alive()) {
         servers.get(i).start();
         restarted += "; node " + (i + 1) + " had left the cluster (downed), restarted first";
+      } else if (servers.size() > 1) {
+        servers.get(i).awaitServing();
       }
     }
     Talead server = servers.get(fault.node());

@@ -186,9 +186,13 @@ public final class TaleaTorture implements Callable<Integer> {
         environment.put("TALEA_REQUEST_TIMEOUT", "5s");
         if (cluster != null) {
           environment.put("TALEA_CLUSTER_BIND", "127.0.0.1:" + clusterPorts[i]);
-          environment.put(
-              "TALEA_CLUSTER_SEEDS",
-              "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1]);
+          // Every node is a seed: a first seed restarted while the second is down would otherwise
+          // form a cluster of its own.
+          StringBuilder seeds = new StringBuilder();
+          for (int port : clusterPorts) {
+            seeds.append(seeds.length() == 0 ? "" : ",").append("127.0.0.1:").append(port);
+          }
+          environment.put("TALEA_CLUSTER_SEEDS", seeds.toString());
           environment.put("TALEA_CLUSTER_DOWN_AFTER", "2s");
         }
         servers.add(

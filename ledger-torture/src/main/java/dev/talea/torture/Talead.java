@@ -71,8 +71,34 @@ final class Talead {
     return current != null && current.isAlive();
   }
 
-  /** Starts the server and waits until {@code /health} answers 200. */
+  /**
+   * Starts the server and waits until {@code /health} answers 200. A cluster node that stops at
+   * start-up with exit code 3 (it was downed, or found no cluster to join, while the others were
+   * still recovering from an earlier fault) is started again, up to five times, as an orchestrator
+   * restarts it.
+   */
   void start() {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        startOnce();
+        return;
+      } catch (LeftCluster e) {
+        if (attempt == 5) {
+          throw new TortureException(e.getMessage());
+        }
+        sleep(1_000);
+      }
+    }
+  }
+
+  /** A cluster node that exited with code 3 while starting. */
+  private static final class LeftCluster extends RuntimeException {
+    LeftCluster(String message) {
+      super(message);
+    }
+  }
+
+  private void startOnce() {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
@@ -99,14 +125,34 @@ final class Talead {
     awaitHealthy();
   }
 
+  /**
+   * Waits until a running node answers {@code /health} 200 again (a paused node resumed, a node
+   * rejoining); one that exits meanwhile, as a downed cluster node does, is started again.
+   */
+  void awaitServing() {
+    if (!alive()) {
+      start();
+      return;
+    }
+    try {
+      awaitHealthy();
+    } catch (LeftCluster e) {
+      start();
+    }
+  }
+
   private void awaitHealthy() {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       Process current = process;
       if (!current.isAlive()) {
-        throw new TortureException(
-            "talead exited with " + current.exitValue() + " at start-up; its log: " + log);
+        String message =
+            "talead exited with " + current.exitValue() + " at start-up; its log: " + log;
+        if (current.exitValue() == 3) {
+          throw new LeftCluster(message);
+        }
+        throw new TortureException(message);
       }
       try {
         HttpResponse<Void> response =

@@ -74,23 +74,6 @@ class TortureIT {
   }
 
   @Test
-  void aThreeNodeClusterKeepsEveryRuleThroughNodeKillsAndPauses() {
-    // Seed 15's schedule kills each of the three nodes once and pauses two of them past the
-    // downing time (7.4 s and 7.5 s against 3 s + TALEA_CLUSTER_DOWN_AFTER=2s), one more briefly.
-    Result result =
-        torture(
-            "--store", "postgres",
-            "--cluster", "3",
-            "--duration", "45s",
-            "--seed", "15",
-            "--faults", "kill,pause");
-    assertClean(result, "kill", "pause");
-    assertThat(result.output()).contains("a 3-node cluster");
-    assertThat(result.output()).containsPattern("node [123] killed, restarted");
-    assertThat(result.output()).containsPattern("node [123] paused");
-  }
-
-  @Test
   void aClusterNeedsPostgres() {
     Result result = torture("--store", "log", "--cluster", "3", "--duration", "5s");
     assertThat(result.exit()).isEqualTo(2);
