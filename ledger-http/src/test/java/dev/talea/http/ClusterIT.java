@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -56,6 +57,9 @@ class ClusterIT {
   private final int[] metricsPorts = new int[NODES];
   private final int[] httpPorts = new int[NODES];
 
+  /** Requests to {@link #SETTLE_PATH} each node's current process has answered. */
+  private final int[] settleProbes = new int[NODES];
+
   @BeforeAll
   void startCluster() {
     db = PostgresTestDatabase.create();
@@ -82,6 +86,7 @@ class ClusterIT {
         "TALEA_CLUSTER_SEEDS", "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1]);
     variables.put("TALEA_CLUSTER_DOWN_AFTER", "3s");
     variables.put("TALEA_REQUEST_TIMEOUT", "5s");
+    settleProbes[i] = 0;
     return TaleadProcess.start("node" + i, work, variables, httpPorts[i]);
   }
 
@@ -168,7 +173,7 @@ class ClusterIT {
       pool.shutdownNow();
     }
     assertGapless(book, posts);
-    int owner = awaitOwner(before, posts);
+    int owner = soleCommitter(before, posts);
     assertThat(owner).isBetween(0, NODES - 1);
 
     // The answers through a node that does not own the book are the owner's, member for member.
@@ -214,7 +219,7 @@ class ClusterIT {
         assertThat(TwoInstancesIT.post(nodes[k % NODES], next, next + "-" + k, "1").statusCode())
             .isEqualTo(201);
       }
-      owners.add(awaitOwner(counted, 5));
+      owners.add(soleCommitter(counted, 5));
     }
     assertThat(owners).hasSizeGreaterThan(1);
   }
@@ -226,7 +231,7 @@ class ClusterIT {
     openBook(book);
     long[] before = committedDrafts();
     TwoInstancesIT.post(nodes[0], book, "crash-first", "1");
-    int owner = awaitOwner(before, 1);
+    int owner = soleCommitter(before, 1);
     int keys = 300;
     AtomicInteger done = new AtomicInteger();
     List<String> posted = runLoad(book, keys, done, k -> k == keys / 3, () -> nodes[owner].kill());
@@ -245,7 +250,7 @@ class ClusterIT {
     openBook(book);
     long[] before = committedDrafts();
     TwoInstancesIT.post(nodes[0], book, "pause-first", "1");
-    int owner = awaitOwner(before, 1);
+    int owner = soleCommitter(before, 1);
     int survivor = (owner + 1) % NODES;
     int keys = 300;
     AtomicInteger done = new AtomicInteger();
@@ -375,14 +380,27 @@ class ClusterIT {
 
   // ---- ownership, from each node's own metrics ------------------------------------------------
 
+  /** A path no route serves: its requests are counted as the {@code unmatched} route. */
+  private static final String SETTLE_PATH = "/v1/metrics-settle";
+
+  private static final Pattern UNMATCHED =
+      Pattern.compile(
+          "(?m)^talea_http_requests_total\\{(?=[^}]*method=\"GET\")(?=[^}]*route=\"unmatched\")"
+              + "[^}]*} ([0-9.eE+]+)$");
+
   private static final Pattern DRAFTS =
       Pattern.compile("(?m)^talea_commit_batch_size_sum(?:\\{[^}]*})? ([0-9.eE+]+)$");
 
-  /** Drafts group-committed so far by each node (a dead node counts as -1). */
+  /** Drafts group-committed so far by each node (a dead node counts as -1), all of them. */
   private long[] committedDrafts() {
     long[] counts = new long[NODES];
     for (int i = 0; i < NODES; i++) {
-      counts[i] = nodes[i].isAlive() ? draftsCommittedBy(i) : -1;
+      if (nodes[i].isAlive()) {
+        settleMetrics(i);
+        counts[i] = draftsCommittedBy(i);
+      } else {
+        counts[i] = -1;
+      }
     }
     return counts;
   }
@@ -394,36 +412,55 @@ class ClusterIT {
   }
 
   /**
-   * Waits until the nodes' metrics (updated every second) account for {@code drafts} more drafts
-   * committed since {@code before}, and asserts that one node committed them all.
-   *
-   * @return that node
+   * Waits until the node's scrape holds everything the node recorded before this call. The metrics
+   * are published on a tick (every second), so a scrape can lag the commits just answered. Each
+   * round asks for a path no route serves, which only this method asks for, and waits for the
+   * scrape to count it; the tick that shows the second round began after the tick that showed the
+   * first had been published, so it holds every recording made before the first round.
    */
-  private int awaitOwner(long[] before, int drafts) {
-    long[][] delta = new long[1][];
-    LiveTailTest.await(
-        drafts + " drafts committed, in the metrics",
-        Duration.ofSeconds(20),
-        () -> {
-          long[] now = committedDrafts();
-          delta[0] = new long[NODES];
-          long total = 0;
-          for (int i = 0; i < NODES; i++) {
-            delta[0][i] = before[i] < 0 || now[i] < 0 ? 0 : now[i] - before[i];
-            total += delta[0][i];
-          }
-          return total >= drafts;
-        });
+  private void settleMetrics(int node) {
+    for (int round = 0; round < 2; round++) {
+      nodes[node].get(SETTLE_PATH);
+      int asked = ++settleProbes[node];
+      LiveTailTest.await(
+          "node " + node + "'s metrics to count settle request " + asked,
+          Duration.ofSeconds(20),
+          () -> settleRequestsCounted(node) >= asked);
+    }
+  }
+
+  private long settleRequestsCounted(int node) {
+    Matcher counted = UNMATCHED.matcher(nodes[node].metrics(metricsPorts[node]));
+    long total = 0;
+    while (counted.find()) {
+      total += (long) Double.parseDouble(counted.group(1));
+    }
+    return total;
+  }
+
+  /**
+   * Asserts that exactly {@code drafts} drafts were committed since {@code before}, all by one
+   * node, and returns that node.
+   */
+  private int soleCommitter(long[] before, int drafts) {
+    long[] now = committedDrafts();
+    long[] delta = new long[NODES];
     int owner = -1;
     for (int i = 0; i < NODES; i++) {
-      if (delta[0][i] > 0) {
+      delta[i] = before[i] < 0 || now[i] < 0 ? 0 : now[i] - before[i];
+    }
+    for (int i = 0; i < NODES; i++) {
+      if (delta[i] > 0) {
         assertThat(owner)
-            .as("drafts committed by more than one node: %s", (Object) delta[0])
+            .as("drafts committed by more than one node: %s", Arrays.toString(delta))
             .isEqualTo(-1);
-        assertThat(delta[0][i]).isEqualTo(drafts);
         owner = i;
       }
     }
+    assertThat(owner)
+        .as("no node committed the drafts: %s", Arrays.toString(delta))
+        .isNotNegative();
+    assertThat(delta[owner]).as(Arrays.toString(delta)).isEqualTo(drafts);
     return owner;
   }
 
