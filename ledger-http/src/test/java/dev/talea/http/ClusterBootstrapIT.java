@@ -113,6 +113,14 @@ class ClusterBootstrapIT {
   @Test
   @Order(1)
   void theThreeNodesFindEachOtherAndEachListsTheSameThreeMembersUp() {
+    // A node answers /health once it is up itself; the others learn that by gossip, soon after.
+    for (int i = 0; i < NODES; i++) {
+      int node = i;
+      LiveTailTest.await(
+          "node " + i + " to list three members up",
+          Duration.ofSeconds(30),
+          () -> ClusterIT.listsMembersUp(nodes[node].get("/v1/cluster"), NODES));
+    }
     for (int i = 0; i < NODES; i++) {
       HttpResponse<String> reply = nodes[i].get("/v1/cluster");
       assertThat(reply.statusCode()).as(reply.body()).isEqualTo(200);

@@ -108,6 +108,14 @@ class ClusterIT {
   @Test
   @Order(1)
   void theClusterListsItsThreeMembersUpFromEveryNode() {
+    // A node answers /health once it is up itself; the others learn that by gossip, soon after.
+    for (int i = 0; i < NODES; i++) {
+      int node = i;
+      LiveTailTest.await(
+          "node " + i + " to list three members up",
+          Duration.ofSeconds(30),
+          () -> listsMembersUp(nodes[node].get("/v1/cluster"), NODES));
+    }
     for (int i = 0; i < NODES; i++) {
       HttpResponse<String> reply = nodes[i].get("/v1/cluster");
       assertThat(reply.statusCode()).as(reply.body()).isEqualTo(200);
@@ -472,6 +480,19 @@ class ClusterIT {
       members.add(member.get("address").asText());
     }
     return members;
+  }
+
+  /** Whether a {@code GET /v1/cluster} answer lists {@code count} members, every one of them up. */
+  static boolean listsMembersUp(HttpResponse<String> reply, int count) {
+    if (reply.statusCode() != 200) {
+      return false;
+    }
+    JsonNode members = TaleadProcess.json(reply).get("members");
+    int up = 0;
+    for (JsonNode member : members) {
+      up += "up".equals(member.get("status").asText()) ? 1 : 0;
+    }
+    return members.size() == count && up == count;
   }
 
   private String address(int node) {
