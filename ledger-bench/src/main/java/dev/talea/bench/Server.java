@@ -1,12 +1,10 @@
 package dev.talea.bench;
 
+import dev.talea.testkit.HealthWait;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLDecoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -273,34 +271,24 @@ final class Server implements AutoCloseable {
   }
 
   private static void awaitHealthy(Node node, Path log) {
-    URI url = node.url();
     Process process = node.process();
-    HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
+    HealthWait.Outcome outcome;
+    try {
+      outcome = HealthWait.await(process, node.url(), START_TIMEOUT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException("interrupted while waiting for talead");
+    }
+    switch (outcome) {
+      case HEALTHY:
+        return;
+      case EXITED:
         throw new BenchException(
             "talead exited with " + process.exitValue() + " at start-up; its log: " + log);
-      }
-      try {
-        HttpResponse<Void> response =
-            http.send(
-                HttpRequest.newBuilder(url.resolve("/health"))
-                    .timeout(Duration.ofSeconds(2))
-                    .build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (response.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // Not listening yet.
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new BenchException("interrupted while waiting for talead");
-      }
-      sleep(100);
+      default:
+        throw new BenchException(
+            "talead did not become healthy within " + START_TIMEOUT + "; " + log);
     }
-    throw new BenchException("talead did not become healthy within " + START_TIMEOUT + "; " + log);
   }
 
   /** Stops a server this tool started (SIGTERM, then a kill after 30 s) and drops its store. */

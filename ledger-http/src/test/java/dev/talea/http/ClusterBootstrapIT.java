@@ -97,43 +97,13 @@ class ClusterBootstrapIT {
 
   @AfterAll
   void stopCluster() {
-    try {
-      for (TaleadProcess node : nodes) {
-        if (node != null) {
-          node.close();
-        }
-      }
-    } finally {
-      if (db != null) {
-        db.close();
-      }
-    }
+    ClusterIT.stop(nodes, db);
   }
 
   @Test
   @Order(1)
   void theThreeNodesFindEachOtherAndEachListsTheSameThreeMembersUp() {
-    // A node answers /health once it is up itself; the others learn that by gossip, soon after.
-    for (int i = 0; i < NODES; i++) {
-      int node = i;
-      LiveTailTest.await(
-          "node " + i + " to list three members up",
-          Duration.ofSeconds(30),
-          () -> ClusterIT.listsMembersUp(nodes[node].get("/v1/cluster"), NODES));
-    }
-    for (int i = 0; i < NODES; i++) {
-      HttpResponse<String> reply = nodes[i].get("/v1/cluster");
-      assertThat(reply.statusCode()).as(reply.body()).isEqualTo(200);
-      JsonNode cluster = TaleadProcess.json(reply);
-      assertThat(cluster.get("self").asText()).isEqualTo(address(i));
-      List<String> members = new ArrayList<>();
-      for (JsonNode member : cluster.get("members")) {
-        assertThat(member.get("status").asText()).as(reply.body()).isEqualTo("up");
-        members.add(member.get("address").asText());
-      }
-      assertThat(members).containsExactlyInAnyOrder(address(0), address(1), address(2));
-      assertThat(cluster.get("unreachable")).isEmpty();
-    }
+    ClusterIT.assertEveryNodeListsAllMembersUp(nodes, clusterPorts);
   }
 
   @Test
@@ -232,7 +202,7 @@ class ClusterBootstrapIT {
   }
 
   private String address(int node) {
-    return "pekko://talead@127.0.0.1:" + clusterPorts[node];
+    return ClusterIT.pekkoAddress(clusterPorts[node]);
   }
 
   private HttpResponse<String> management(int node, String method, String path) {

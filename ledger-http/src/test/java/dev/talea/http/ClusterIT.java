@@ -92,43 +92,13 @@ class ClusterIT {
 
   @AfterAll
   void stopCluster() {
-    try {
-      for (TaleadProcess node : nodes) {
-        if (node != null) {
-          node.close();
-        }
-      }
-    } finally {
-      if (db != null) {
-        db.close();
-      }
-    }
+    stop(nodes, db);
   }
 
   @Test
   @Order(1)
   void theClusterListsItsThreeMembersUpFromEveryNode() {
-    // A node answers /health once it is up itself; the others learn that by gossip, soon after.
-    for (int i = 0; i < NODES; i++) {
-      int node = i;
-      LiveTailTest.await(
-          "node " + i + " to list three members up",
-          Duration.ofSeconds(30),
-          () -> listsMembersUp(nodes[node].get("/v1/cluster"), NODES));
-    }
-    for (int i = 0; i < NODES; i++) {
-      HttpResponse<String> reply = nodes[i].get("/v1/cluster");
-      assertThat(reply.statusCode()).as(reply.body()).isEqualTo(200);
-      JsonNode cluster = TaleadProcess.json(reply);
-      assertThat(cluster.get("self").asText()).isEqualTo(address(i));
-      List<String> members = new ArrayList<>();
-      for (JsonNode member : cluster.get("members")) {
-        assertThat(member.get("status").asText()).isEqualTo("up");
-        members.add(member.get("address").asText());
-      }
-      assertThat(members).containsExactlyInAnyOrder(address(0), address(1), address(2));
-      assertThat(cluster.get("unreachable")).isEmpty();
-    }
+    assertEveryNodeListsAllMembersUp(nodes, clusterPorts);
     // The metrics say the same, and carry every cluster series the Grafana dashboard plots (a
     // single instance, where ComposeStackTest scrapes them, has none of them).
     for (int i = 0; i < NODES; i++) {
@@ -496,7 +466,59 @@ class ClusterIT {
   }
 
   private String address(int node) {
-    return "pekko://talead@127.0.0.1:" + clusterPorts[node];
+    return pekkoAddress(clusterPorts[node]);
+  }
+
+  /**
+   * Waits until every node lists all the nodes' members up (a node's /health is 200 once it is up
+   * itself; the others learn that by gossip, soon after), then asserts each node's {@code
+   * /v1/cluster} exactly: itself as {@code self}, every member up, none unreachable.
+   */
+  static void assertEveryNodeListsAllMembersUp(TaleadProcess[] nodes, int[] clusterPorts) {
+    for (int i = 0; i < nodes.length; i++) {
+      TaleadProcess node = nodes[i];
+      LiveTailTest.await(
+          "node " + i + " to list " + nodes.length + " members up",
+          Duration.ofSeconds(30),
+          () -> listsMembersUp(node.get("/v1/cluster"), nodes.length));
+    }
+    List<String> addresses = new ArrayList<>();
+    for (int port : clusterPorts) {
+      addresses.add(pekkoAddress(port));
+    }
+    for (int i = 0; i < nodes.length; i++) {
+      HttpResponse<String> reply = nodes[i].get("/v1/cluster");
+      assertThat(reply.statusCode()).as(reply.body()).isEqualTo(200);
+      JsonNode cluster = TaleadProcess.json(reply);
+      assertThat(cluster.get("self").asText()).isEqualTo(addresses.get(i));
+      List<String> members = new ArrayList<>();
+      for (JsonNode member : cluster.get("members")) {
+        assertThat(member.get("status").asText()).as(reply.body()).isEqualTo("up");
+        members.add(member.get("address").asText());
+      }
+      assertThat(members).containsExactlyInAnyOrderElementsOf(addresses);
+      assertThat(cluster.get("unreachable")).isEmpty();
+    }
+  }
+
+  /** Stops every node that was started, then drops the database, even when a stop fails. */
+  static void stop(TaleadProcess[] nodes, PostgresTestDatabase db) {
+    try {
+      for (TaleadProcess node : nodes) {
+        if (node != null) {
+          node.close();
+        }
+      }
+    } finally {
+      if (db != null) {
+        db.close();
+      }
+    }
+  }
+
+  /** The Pekko address of the node whose cluster listener is on {@code clusterPort}. */
+  static String pekkoAddress(int clusterPort) {
+    return "pekko://talead@127.0.0.1:" + clusterPort;
   }
 
   private void openBook(String book) {

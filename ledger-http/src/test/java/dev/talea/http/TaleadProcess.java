@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.talea.protocol.json.Json;
+import dev.talea.testkit.HealthWait;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -103,22 +104,20 @@ final class TaleadProcess implements AutoCloseable {
 
   /** Waits until {@code /health} answers 200; fails (and stops the process) if it never does. */
   void awaitHealthy() {
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        fail("talead " + name + " exited with " + process.exitValue() + ":\n" + log());
-      }
-      try {
-        if (get("/health").statusCode() == 200) {
-          return;
-        }
-      } catch (IllegalStateException notYet) {
-        // not listening yet
-      }
-      sleep(100);
+    HealthWait.Outcome outcome;
+    try {
+      outcome = HealthWait.await(process, uri("/"), START_TIMEOUT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
-    close();
-    fail("talead " + name + " did not become healthy within " + START_TIMEOUT + ":\n" + log());
+    if (outcome == HealthWait.Outcome.EXITED) {
+      fail("talead " + name + " exited with " + process.exitValue() + ":\n" + log());
+    }
+    if (outcome == HealthWait.Outcome.TIMED_OUT) {
+      close();
+      fail("talead " + name + " did not become healthy within " + START_TIMEOUT + ":\n" + log());
+    }
   }
 
   URI uri(String path) {

@@ -1,10 +1,8 @@
 package dev.talea.torture;
 
+import dev.talea.testkit.HealthWait;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -142,38 +140,28 @@ final class Talead {
   }
 
   private void awaitHealthy() {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      Process current = process;
-      if (!current.isAlive()) {
+    Process current = process;
+    HealthWait.Outcome outcome;
+    try {
+      outcome = HealthWait.await(current, url(), START_TIMEOUT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TortureException("interrupted while waiting for talead");
+    }
+    switch (outcome) {
+      case HEALTHY:
+        return;
+      case EXITED:
         String message =
             "talead exited with " + current.exitValue() + " at start-up; its log: " + log;
         if (current.exitValue() == 3) {
           throw new LeftCluster(message);
         }
         throw new TortureException(message);
-      }
-      try {
-        HttpResponse<Void> response =
-            http.send(
-                HttpRequest.newBuilder(url().resolve("/health"))
-                    .timeout(Duration.ofSeconds(2))
-                    .build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (response.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // Not listening yet, or the store not reachable yet.
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new TortureException("interrupted while waiting for talead");
-      }
-      sleep(100);
+      default:
+        throw new TortureException(
+            "talead did not become healthy within " + START_TIMEOUT + "; " + log);
     }
-    throw new TortureException(
-        "talead did not become healthy within " + START_TIMEOUT + "; " + log);
   }
 
   /** {@code kill -9}: no drain, no flush beyond what was already acknowledged. */
