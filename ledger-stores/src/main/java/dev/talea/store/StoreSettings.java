@@ -21,6 +21,9 @@ import java.util.function.Supplier;
  * @param unsafeSkipReadSnapshots breaks the SQL stores on purpose: reads of several statements run
  *     without a snapshot, as before issue 15. Only for proving that the history checker ({@code
  *     talea-torture}) catches what that breaks; never in production.
+ * @param writerMemory whether the SQL stores' writer of a book remembers, between its group
+ *     commits, the accounts it touched, and skips reading them again while nobody else has
+ *     committed to the book (on by default; off only to measure what it saves)
  */
 public record StoreSettings(
     int poolSize,
@@ -28,7 +31,8 @@ public record StoreSettings(
     Supplier<UUID> txIds,
     Clock clock,
     StoreUrl.Postgres listenUrl,
-    boolean unsafeSkipReadSnapshots) {
+    boolean unsafeSkipReadSnapshots,
+    boolean writerMemory) {
 
   public static final int DEFAULT_POOL_SIZE = 10;
   public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
@@ -47,34 +51,53 @@ public record StoreSettings(
 
   public static StoreSettings defaults() {
     return new StoreSettings(
-        DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT, TxIds::newId, null, null, false);
+        DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT, TxIds::newId, null, null, false, true);
   }
 
   public StoreSettings withPoolSize(int value) {
     return new StoreSettings(
-        value, connectionTimeout, txIds, clock, listenUrl, unsafeSkipReadSnapshots);
+        value, connectionTimeout, txIds, clock, listenUrl, unsafeSkipReadSnapshots, writerMemory);
   }
 
   public StoreSettings withConnectionTimeout(Duration value) {
-    return new StoreSettings(poolSize, value, txIds, clock, listenUrl, unsafeSkipReadSnapshots);
+    return new StoreSettings(
+        poolSize, value, txIds, clock, listenUrl, unsafeSkipReadSnapshots, writerMemory);
   }
 
   public StoreSettings withTxIds(Supplier<UUID> value) {
     return new StoreSettings(
-        poolSize, connectionTimeout, value, clock, listenUrl, unsafeSkipReadSnapshots);
+        poolSize,
+        connectionTimeout,
+        value,
+        clock,
+        listenUrl,
+        unsafeSkipReadSnapshots,
+        writerMemory);
   }
 
   public StoreSettings withClock(Clock value) {
     return new StoreSettings(
-        poolSize, connectionTimeout, txIds, value, listenUrl, unsafeSkipReadSnapshots);
+        poolSize,
+        connectionTimeout,
+        txIds,
+        value,
+        listenUrl,
+        unsafeSkipReadSnapshots,
+        writerMemory);
   }
 
   public StoreSettings withListenUrl(StoreUrl.Postgres value) {
     return new StoreSettings(
-        poolSize, connectionTimeout, txIds, clock, value, unsafeSkipReadSnapshots);
+        poolSize, connectionTimeout, txIds, clock, value, unsafeSkipReadSnapshots, writerMemory);
   }
 
   public StoreSettings withUnsafeSkipReadSnapshots(boolean value) {
-    return new StoreSettings(poolSize, connectionTimeout, txIds, clock, listenUrl, value);
+    return new StoreSettings(
+        poolSize, connectionTimeout, txIds, clock, listenUrl, value, writerMemory);
+  }
+
+  public StoreSettings withWriterMemory(boolean value) {
+    return new StoreSettings(
+        poolSize, connectionTimeout, txIds, clock, listenUrl, unsafeSkipReadSnapshots, value);
   }
 }

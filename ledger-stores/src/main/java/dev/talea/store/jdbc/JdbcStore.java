@@ -69,6 +69,9 @@ final class JdbcStore extends SnapshotStore {
   private final Map<String, Asset> assets = new ConcurrentHashMap<>();
   private final PostgresNotifications notifications;
 
+  /** What each book's writer here knows since its last group commit; null when switched off. */
+  private final WriterMemory memory;
+
   /**
    * @param notifications how commits are announced to other processes, or {@code null} where no
    *     other process can write (SQLite)
@@ -82,6 +85,12 @@ final class JdbcStore extends SnapshotStore {
     this.connections = connections;
     this.settings = settings;
     this.notifications = notifications;
+    this.memory = settings.writerMemory() ? new WriterMemory() : null;
+  }
+
+  /** Group commits that took their accounts from the writer's memory, and those that read them. */
+  long[] writerMemoryHitsAndMisses() {
+    return memory == null ? new long[] {0, 0} : memory.hitsAndMisses();
   }
 
   @Override
@@ -219,38 +228,60 @@ final class JdbcStore extends SnapshotStore {
     }
     Set<String> keys = GroupCommitPlanner.keysOf(drafts);
     Set<String> accountNames = GroupCommitPlanner.accountsOf(drafts);
-    return write(
-        connection -> {
-          JdbcReadView view = view(connection);
-          BookSnapshot snapshot;
-          Instant committedAt;
-          try (PreparedStatement lock = connection.prepareStatement(dialect.lockBookSql())) {
-            lock.setString(1, book);
-            try (ResultSet rows = lock.executeQuery()) {
-              if (!rows.next()) {
-                return GroupCommitPlanner.toMissingBook(book, drafts, view::cachedAsset);
+    WriterMemory.Book remembered = memory == null ? null : memory.checkOut(book);
+    WriterMemory.Book[] after = {null};
+    GroupCommit[] planned = {null};
+    List<PostOutcome> outcomes =
+        write(
+            connection -> {
+              JdbcReadView view = view(connection);
+              BookSnapshot snapshot;
+              Instant committedAt;
+              try (PreparedStatement lock = connection.prepareStatement(dialect.lockBookSql())) {
+                lock.setString(1, book);
+                try (ResultSet rows = lock.executeQuery()) {
+                  if (!rows.next()) {
+                    return GroupCommitPlanner.toMissingBook(book, drafts, view::cachedAsset);
+                  }
+                  Instant lastCommittedAt = dialect.getTimestamp(rows, "last_committed_at");
+                  committedAt =
+                      GroupCommitPlanner.commitTimestamp(clock(connection), lastCommittedAt);
+                  snapshot =
+                      new BookSnapshot(
+                          rows.getLong("last_seq"),
+                          rows.getString("head_hash"),
+                          lastCommittedAt,
+                          storedKeys(connection, book, keys),
+                          new HashMap<>(),
+                          new HashMap<>());
+                }
               }
-              Instant lastCommittedAt = dialect.getTimestamp(rows, "last_committed_at");
-              committedAt = GroupCommitPlanner.commitTimestamp(clock(connection), lastCommittedAt);
-              snapshot =
-                  new BookSnapshot(
-                      rows.getLong("last_seq"),
-                      rows.getString("head_hash"),
-                      lastCommittedAt,
-                      storedKeys(connection, book, keys),
-                      new HashMap<>(),
-                      new HashMap<>());
-            }
-          }
-          loadAccounts(connection, book, accountNames, snapshot);
-          GroupCommit plan =
-              GroupCommitPlanner.plan(
-                  book, snapshot, committedAt, drafts, view::cachedAsset, settings.txIds());
-          if (!plan.writesNothing()) {
-            writeCommits(connection, book, plan);
-          }
-          return outcomes(plan, view, book);
-        });
+              if (memory != null) {
+                if (!memory.fill(remembered, snapshot.lastSeq(), accountNames, snapshot)) {
+                  loadAccounts(connection, book, accountNames, snapshot);
+                  after[0] = WriterMemory.afterRead(remembered, snapshot.lastSeq(), snapshot);
+                } else {
+                  after[0] = remembered;
+                }
+              } else {
+                loadAccounts(connection, book, accountNames, snapshot);
+              }
+              GroupCommit plan =
+                  GroupCommitPlanner.plan(
+                      book, snapshot, committedAt, drafts, view::cachedAsset, settings.txIds());
+              if (!plan.writesNothing()) {
+                writeCommits(connection, book, plan);
+              }
+              planned[0] = plan;
+              return outcomes(plan, view, book);
+            });
+    // Durable now: the memory is true at the book's new head. (Had the commit failed, or had its
+    // outcome been lost, write would have thrown, and the book's memory would be gone with it.)
+    if (after[0] != null && planned[0] != null) {
+      after[0].advance(planned[0].lastSeq(), planned[0].balances());
+      memory.checkIn(book, after[0]);
+    }
+    return outcomes;
   }
 
   private Map<String, BookSnapshot.StoredKey> storedKeys(

@@ -30,7 +30,10 @@ import org.junit.jupiter.api.Test;
  *
  * <pre>./mvnw -pl ledger-stores -am install -DskipTests && ./mvnw -pl ledger-stores test
  *     -Dtest=CommitBatchBenchmark -Dsurefire.failIfNoSpecifiedTests=false
- *     [-Dbench.seconds=10] [-Dbench.batches=1,64]</pre>
+ *     [-Dbench.seconds=10] [-Dbench.batches=1,64] [-Dbench.memory=on,off,off,on]</pre>
+ *
+ * <p>The SQL stores run once per entry of {@code bench.memory}: with the writer's memory of its
+ * book (the default, "on") or without it ("off"), to measure what it saves.
  */
 class CommitBatchBenchmark {
 
@@ -39,6 +42,24 @@ class CommitBatchBenchmark {
       Arrays.stream(System.getProperty("bench.batches", "1,64").split(","))
           .mapToInt(Integer::parseInt)
           .toArray();
+
+  private static final boolean[] MEMORY =
+      memoryOrder(System.getProperty("bench.memory", "on,off,off,on"));
+
+  private static boolean[] memoryOrder(String list) {
+    String[] parts = list.split(",");
+    boolean[] order = new boolean[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      order[i] =
+          switch (parts[i].trim()) {
+            case "on" -> true;
+            case "off" -> false;
+            default ->
+                throw new IllegalArgumentException("bench.memory: on or off, not " + parts[i]);
+          };
+    }
+    return order;
+  }
 
   @Test
   void everyStore() throws IOException {
@@ -49,14 +70,22 @@ class CommitBatchBenchmark {
           Stores.open("log:" + dir.resolve("bench-log-" + batch), StoreSettings.defaults())) {
         report.add(run(store, batch, () -> {}));
       }
-      try (Store store =
-          Stores.open(
-              "sqlite:" + dir.resolve("bench-" + batch + ".db"), StoreSettings.defaults())) {
-        report.add(run(store, batch, () -> {}));
-      }
-      try (PostgresTestDatabase db = PostgresTestDatabase.create();
-          Store store = Stores.open(db.url(), StoreSettings.defaults())) {
-        report.add(run(store, batch, () -> analyze(db)));
+      // The SQL stores with the writer's memory of its book on (the default) and off, in the order
+      // bench.memory gives: on,off,off,on by default, so that a drift over the run (the database
+      // server's checkpoints, the JIT) weighs on both alike.
+      for (boolean memory : MEMORY) {
+        StoreSettings settings = StoreSettings.defaults().withWriterMemory(memory);
+        String suffix = memory ? "" : " (no writer memory)";
+        try (Store store =
+            Stores.open(
+                "sqlite:" + dir.resolve("bench-" + batch + "-" + report.size() + ".db"),
+                settings)) {
+          report.add(run(store, batch, () -> {}) + suffix);
+        }
+        try (PostgresTestDatabase db = PostgresTestDatabase.create();
+            Store store = Stores.open(db.url(), settings)) {
+          report.add(run(store, batch, () -> analyze(db)) + suffix);
+        }
       }
     }
     System.out.println();

@@ -193,6 +193,74 @@ class PostgresTwoInstancesTest {
     assertThat(second.verify(book).ok()).isTrue();
   }
 
+  @Test
+  void aWritersMemoryOfItsBookIsReadAgainOnceTheOtherInstanceHasCommitted() {
+    String book = newBook();
+    first.openAccount(book, "assets:hot-wallet", new AccountSpec(AccountKind.ASSET));
+    first.openAccount(
+        book,
+        "liabilities:alice",
+        new AccountSpec(
+            AccountKind.LIABILITY, DecimalAmount.parseSigned("0", "min_balance"), Map.of()));
+    long[] before = ((JdbcStore) first).writerMemoryHitsAndMisses();
+
+    assertThat(aliceAfter(committed(first.commitBatch(book, withdraw("deposit", "-0.10")).get(0))))
+        .isEqualTo("0.10");
+    // Nobody else has written: the second commit takes alice's balance from the first's memory.
+    Transaction spent = committed(first.commitBatch(book, withdraw("w1", "0.03")).get(0));
+    assertThat(aliceAfter(spent)).isEqualTo("0.07");
+    assertThat(delta(before)).containsExactly(1, 1);
+
+    // The other instance spends in between: 0.02 left, where the first remembers 0.07.
+    Transaction other = committed(second.commitBatch(book, withdraw("w2", "0.05")).get(0));
+    assertThat(other.seq()).isEqualTo(3);
+    assertThat(aliceAfter(other)).isEqualTo("0.02");
+
+    // The first sees seq 3 under the lock, not the 2 it left: it reads alice again and refuses.
+    LedgerError refused = rejected(first.commitBatch(book, withdraw("w3", "0.03")).get(0));
+    assertThat(refused.code()).isEqualTo(ErrorCode.INSUFFICIENT_BALANCE);
+    assertThat(delta(before)).containsExactly(1, 2);
+    // What it read is its memory now: the next commit needs no read, and lands at the true 0.00.
+    Transaction last = committed(first.commitBatch(book, withdraw("w4", "0.02")).get(0));
+    assertThat(last.seq()).isEqualTo(4);
+    assertThat(aliceAfter(last)).isEqualTo("0.00");
+    assertThat(delta(before)).containsExactly(2, 2);
+    assertThat(second.verify(book).ok()).isTrue();
+    assertThat(first.balances(book, "liabilities:alice", null, "USD").balances().get(0).balance())
+        .hasToString("0.00");
+  }
+
+  /** Alice pays {@code amount} out to the hot wallet (a negative amount: she deposits). */
+  private static List<TransactionDraft> withdraw(String key, String amount) {
+    boolean deposit = amount.startsWith("-");
+    String value = deposit ? amount.substring(1) : amount;
+    return List.of(
+        new TransactionDraft(
+            key,
+            deposit
+                ? List.of(
+                    DraftPosting.debit("assets:hot-wallet", "USD", value),
+                    DraftPosting.credit("liabilities:alice", "USD", value))
+                : List.of(
+                    DraftPosting.debit("liabilities:alice", "USD", value),
+                    DraftPosting.credit("assets:hot-wallet", "USD", value))));
+  }
+
+  private static String aliceAfter(Transaction tx) {
+    return tx.postings().stream()
+        .filter(posting -> posting.account().equals("liabilities:alice"))
+        .findFirst()
+        .orElseThrow()
+        .balanceAfter()
+        .toString();
+  }
+
+  /** The first instance's writer-memory hits and misses since {@code before}. */
+  private static long[] delta(long[] before) {
+    long[] now = ((JdbcStore) first).writerMemoryHitsAndMisses();
+    return new long[] {now[0] - before[0], now[1] - before[1]};
+  }
+
   private static String newBook() {
     return "t-" + String.format("%016x", ThreadLocalRandom.current().nextLong());
   }
