@@ -265,13 +265,4 @@ final class TaleadProcess implements AutoCloseable {
       throw new IllegalStateException(e);
     }
   }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
 }

@@ -256,16 +256,7 @@ final class JdbcStore extends SnapshotStore {
                           new HashMap<>());
                 }
               }
-              if (memory != null) {
-                if (!memory.fill(remembered, snapshot.lastSeq(), accountNames, snapshot)) {
-                  loadAccounts(connection, book, accountNames, snapshot);
-                  after[0] = WriterMemory.afterRead(remembered, snapshot.lastSeq(), snapshot);
-                } else {
-                  after[0] = remembered;
-                }
-              } else {
-                loadAccounts(connection, book, accountNames, snapshot);
-              }
+              after[0] = fillAccounts(connection, book, accountNames, snapshot, remembered);
               GroupCommit plan =
                   GroupCommitPlanner.plan(
                       book, snapshot, committedAt, drafts, view::cachedAsset, settings.txIds());
@@ -282,6 +273,25 @@ final class JdbcStore extends SnapshotStore {
       memory.checkIn(book, after[0]);
     }
     return outcomes;
+  }
+
+  /**
+   * Fills the snapshot with the named accounts, from the writer's memory when it is of the seq just
+   * read under the lock and knows them all, else from the database; returns the memory to check in
+   * after the commit, or {@code null} when it is switched off.
+   */
+  private WriterMemory.Book fillAccounts(
+      Connection connection,
+      String book,
+      Set<String> names,
+      BookSnapshot snapshot,
+      WriterMemory.Book remembered)
+      throws SQLException {
+    if (memory != null && memory.fill(remembered, snapshot.lastSeq(), names, snapshot)) {
+      return remembered;
+    }
+    loadAccounts(connection, book, names, snapshot);
+    return memory == null ? null : WriterMemory.afterRead(remembered, snapshot.lastSeq(), snapshot);
   }
 
   private Map<String, BookSnapshot.StoredKey> storedKeys(

@@ -139,10 +139,6 @@ final class WriterMemory {
       }
       seq = lastSeq;
     }
-
-    long seq() {
-      return seq;
-    }
   }
 
   /** An open account: its rule, and its raw balance per asset (absent: zero). */

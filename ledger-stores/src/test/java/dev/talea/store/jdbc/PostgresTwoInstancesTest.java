@@ -154,31 +154,14 @@ class PostgresTwoInstancesTest {
         "liabilities:alice",
         new AccountSpec(
             AccountKind.LIABILITY, DecimalAmount.parseSigned("0", "min_balance"), Map.of()));
-    committed(
-        first
-            .commitBatch(
-                book,
-                List.of(
-                    new TransactionDraft(
-                        "deposit",
-                        List.of(
-                            DraftPosting.debit("assets:hot-wallet", "USD", "0.10"),
-                            DraftPosting.credit("liabilities:alice", "USD", "0.10")))))
-            .get(0));
+    committed(first.commitBatch(book, withdraw("deposit", "-0.10")).get(0));
 
     List<PostOutcome> outcomes =
         runConcurrently(
             20,
             i ->
                 (i % 2 == 0 ? first : second)
-                    .commitBatch(
-                        book,
-                        List.of(
-                            new TransactionDraft(
-                                "withdraw-" + i,
-                                List.of(
-                                    DraftPosting.debit("liabilities:alice", "USD", "0.01"),
-                                    DraftPosting.credit("assets:hot-wallet", "USD", "0.01")))))
+                    .commitBatch(book, withdraw("withdraw-" + i, "0.01"))
                     .get(0));
 
     assertThat(outcomes.stream().filter(PostOutcome.Committed.class::isInstance)).hasSize(10);
