@@ -32,12 +32,25 @@ final class ShardedBooks implements BookWriters {
   static final EntityTypeKey<BookActor.Command> BOOK =
       EntityTypeKey.create(BookActor.Command.class, "book");
 
+  /** Where the number of messages in flight per book from one node is configured. */
+  static final String FORWARDS_IN_FLIGHT = "talea.cluster.forwards-in-flight";
+
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
+  private final PostCoalescer coalescer;
 
-  private ShardedBooks(ActorSystem<?> system, ClusterSharding sharding) {
+  private ShardedBooks(ActorSystem<?> system, ClusterSharding sharding, LedgerSettings settings) {
     this.system = system;
     this.sharding = sharding;
+    this.coalescer =
+        new PostCoalescer(
+            (book, drafts, timeout) ->
+                sharding
+                    .entityRefFor(BOOK, book)
+                    .ask(replyTo -> new BookActor.Post(drafts, replyTo), timeout),
+            system.settings().config().getInt(FORWARDS_IN_FLIGHT),
+            settings.writeBatchMax(),
+            settings.writeQueueDepth());
   }
 
   /** Starts this node's shard region for books. */
@@ -62,15 +75,13 @@ final class ShardedBooks implements BookWriters {
                         settings,
                         metrics))
             .withStopMessage(BookActor.Stop.INSTANCE));
-    return new ShardedBooks(system, sharding);
+    return new ShardedBooks(system, sharding, settings);
   }
 
   @Override
   public CompletionStage<PostResult> post(
       String book, List<TransactionDraft> drafts, Duration timeout) {
-    return sharding
-        .entityRefFor(BOOK, book)
-        .ask(replyTo -> new BookActor.Post(drafts, replyTo), timeout);
+    return coalescer.post(book, drafts, timeout);
   }
 
   @Override

@@ -30,6 +30,9 @@ import java.util.regex.Pattern;
  *     TALEA_CLUSTER_ENDPOINTS}); empty otherwise
  * @param downAfter how long membership must be stable with a node unreachable before the split
  *     brain resolver decides (its {@code stable-after})
+ * @param forwardsInFlight messages carrying posts that this node keeps on their way to one book's
+ *     writer at a time ({@code TALEA_CLUSTER_FORWARDS_IN_FLIGHT}); posts arriving meanwhile leave
+ *     together in the next one
  */
 record ClusterSettings(
     HostPort bind,
@@ -38,7 +41,8 @@ record ClusterSettings(
     HostPort managementBind,
     String service,
     List<HostPort> endpoints,
-    Duration downAfter) {
+    Duration downAfter,
+    int forwardsInFlight) {
 
   /** The actor system's name: part of every node's address, so the same on all of them. */
   static final String SYSTEM_NAME = "talead";
@@ -53,6 +57,11 @@ record ClusterSettings(
    * lowest of them forms a new cluster. With {@code config} it is every endpoint listed.
    */
   static final int DISCOVERED_CONTACT_POINTS = 2;
+
+  /** {@code TALEA_CLUSTER_FORWARDS_IN_FLIGHT}'s default and largest value. */
+  static final int DEFAULT_FORWARDS_IN_FLIGHT = 2;
+
+  static final int MAX_FORWARDS_IN_FLIGHT = 64;
 
   /** The one route provider the management listener serves: bootstrap's {@code /bootstrap/}. */
   static final String BOOTSTRAP_ROUTES = "cluster-bootstrap";
@@ -76,6 +85,8 @@ record ClusterSettings(
     String management = text(config, "talea.cluster.management-bind", "TALEA_MANAGEMENT_BIND");
     String service = text(config, "talea.cluster.service", "TALEA_CLUSTER_SERVICE");
     String endpoints = text(config, "talea.cluster.endpoints", "TALEA_CLUSTER_ENDPOINTS");
+    String forwards =
+        text(config, "talea.cluster.forwards-in-flight", "TALEA_CLUSTER_FORWARDS_IN_FLIGHT");
     if (bind == null) {
       Map<String, String> others = new LinkedHashMap<>();
       others.put("TALEA_CLUSTER_SEEDS", nullToEmpty(seeds));
@@ -83,6 +94,7 @@ record ClusterSettings(
       others.put("TALEA_MANAGEMENT_BIND", nullToEmpty(management));
       others.put("TALEA_CLUSTER_SERVICE", nullToEmpty(service));
       others.put("TALEA_CLUSTER_ENDPOINTS", nullToEmpty(endpoints));
+      others.put("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", nullToEmpty(forwards));
       for (Map.Entry<String, String> set : others.entrySet()) {
         if (!set.getValue().isEmpty()) {
           throw new SettingsException(
@@ -117,6 +129,7 @@ record ClusterSettings(
               + ")");
     }
     Duration downAfter = duration(config, "talea.cluster.down-after", "TALEA_CLUSTER_DOWN_AFTER");
+    int forwardsInFlight = forwardsInFlight(forwards);
     if (seeds != null) {
       if (management != null) {
         throw new SettingsException(
@@ -144,7 +157,8 @@ record ClusterSettings(
       if (parsed.isEmpty()) {
         throw new SettingsException("TALEA_CLUSTER_SEEDS must list at least one host:port");
       }
-      return new ClusterSettings(self, List.copyOf(parsed), null, null, null, List.of(), downAfter);
+      return new ClusterSettings(
+          self, List.copyOf(parsed), null, null, null, List.of(), downAfter, forwardsInFlight);
     }
     String method = discovery.toLowerCase(Locale.ROOT);
     if (!DISCOVERY_METHODS.contains(method)) {
@@ -199,7 +213,8 @@ record ClusterSettings(
               + method
               + " the nodes are discovered: unset it");
     }
-    return new ClusterSettings(self, List.of(), method, managementBind, name, contacts, downAfter);
+    return new ClusterSettings(
+        self, List.of(), method, managementBind, name, contacts, downAfter, forwardsInFlight);
   }
 
   private static List<HostPort> endpoints(String text, HostPort self) {
@@ -266,6 +281,7 @@ record ClusterSettings(
     values.put("pekko.remote.artery.canonical.port", bind.port());
     values.put("pekko.cluster.seed-nodes", seeds.stream().map(ClusterSettings::address).toList());
     values.put("pekko.cluster.split-brain-resolver.stable-after", downAfter.toMillis() + "ms");
+    values.put("talea.cluster.forwards-in-flight", forwardsInFlight);
     if (discovery != null) {
       values.put("pekko.management.http.hostname", managementBind.host());
       values.put("pekko.management.http.port", managementBind.port());
@@ -320,6 +336,24 @@ record ClusterSettings(
 
   private static String nullToEmpty(String value) {
     return value == null ? "" : value;
+  }
+
+  private static int forwardsInFlight(String text) {
+    if (text == null) {
+      return DEFAULT_FORWARDS_IN_FLIGHT;
+    }
+    int value;
+    try {
+      value = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      value = 0;
+    }
+    if (value < 1 || value > MAX_FORWARDS_IN_FLIGHT) {
+      throw new SettingsException(
+          "TALEA_CLUSTER_FORWARDS_IN_FLIGHT must be a whole number from 1 to "
+              + MAX_FORWARDS_IN_FLIGHT);
+    }
+    return value;
   }
 
   private static Duration duration(Config config, String path, String variable) {

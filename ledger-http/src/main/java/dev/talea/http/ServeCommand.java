@@ -22,7 +22,8 @@ import sun.misc.Signal;
           + " TALEA_MAX_SUBSCRIBERS, TALEA_MAX_SUBSCRIBERS_PER_TOKEN, TALEA_DRAIN_GRACE,"
           + " TALEA_SHUTDOWN_TIMEOUT, TALEA_ACCESS_LOG, TALEA_CLUSTER_BIND, TALEA_CLUSTER_SEEDS,"
           + " TALEA_CLUSTER_DISCOVERY, TALEA_MANAGEMENT_BIND, TALEA_CLUSTER_SERVICE,"
-          + " TALEA_CLUSTER_ENDPOINTS, TALEA_CLUSTER_DOWN_AFTER. Their defaults and meanings are"
+          + " TALEA_CLUSTER_ENDPOINTS, TALEA_CLUSTER_DOWN_AFTER, TALEA_CLUSTER_FORWARDS_IN_FLIGHT."
+          + " Their defaults and meanings are"
           + " in docs/howto-run.md.",
       "",
       "On SIGTERM or Ctrl-C it drains: /health answers 503 {\"status\":\"draining\"} at once"

@@ -143,7 +143,8 @@ record ServerSettings(
           Map.entry("TALEA_MANAGEMENT_BIND", "talea.cluster.management-bind"),
           Map.entry("TALEA_CLUSTER_SERVICE", "talea.cluster.service"),
           Map.entry("TALEA_CLUSTER_ENDPOINTS", "talea.cluster.endpoints"),
-          Map.entry("TALEA_CLUSTER_DOWN_AFTER", "talea.cluster.down-after"));
+          Map.entry("TALEA_CLUSTER_DOWN_AFTER", "talea.cluster.down-after"),
+          Map.entry("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", "talea.cluster.forwards-in-flight"));
 
   /**
    * {@code application.conf} with the given variables laid over its defaults. The variables are

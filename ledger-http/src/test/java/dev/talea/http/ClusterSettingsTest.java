@@ -275,6 +275,45 @@ class ClusterSettingsTest {
             "TALEA_CLUSTER_SEEDS", "127.0.0.1:2552",
             "TALEA_CLUSTER_DOWN_AFTER", "500ms"),
         "TALEA_CLUSTER_DOWN_AFTER must be between 1s and 10m");
+    assertRefused(
+        Map.of("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", "4"),
+        "TALEA_CLUSTER_FORWARDS_IN_FLIGHT is set but TALEA_CLUSTER_BIND is not");
+    for (String bad : List.of("0", "65", "two", "-1")) {
+      assertRefusedExactly(
+          Map.of(
+              "TALEA_CLUSTER_BIND", "127.0.0.1:2552",
+              "TALEA_CLUSTER_SEEDS", "127.0.0.1:2552",
+              "TALEA_CLUSTER_FORWARDS_IN_FLIGHT", bad),
+          "TALEA_CLUSTER_FORWARDS_IN_FLIGHT must be a whole number from 1 to 64");
+    }
+  }
+
+  @Test
+  void forwardsInFlightDefaultsToTwoAndReachesTheActorSystem() {
+    Map<String, String> seeds =
+        Map.of(
+            "TALEA_DB_URL", POSTGRES,
+            "TALEA_CLUSTER_BIND", "10.0.0.1:2552",
+            "TALEA_CLUSTER_SEEDS", "10.0.0.1:2552");
+    ServerSettings defaults = ServerSettings.load(seeds);
+    assertThat(defaults.cluster().forwardsInFlight()).isEqualTo(2);
+    assertThat(
+            defaults
+                .cluster()
+                .pekkoConfig(defaults.config())
+                .resolve()
+                .getInt("talea.cluster.forwards-in-flight"))
+        .isEqualTo(2);
+    Map<String, String> eight = new HashMap<>(seeds);
+    eight.put("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", "8");
+    ServerSettings set = ServerSettings.load(eight);
+    assertThat(set.cluster().forwardsInFlight()).isEqualTo(8);
+    assertThat(
+            set.cluster()
+                .pekkoConfig(set.config())
+                .resolve()
+                .getInt("talea.cluster.forwards-in-flight"))
+        .isEqualTo(8);
   }
 
   @Test

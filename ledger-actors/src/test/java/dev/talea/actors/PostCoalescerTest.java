@@ -1,0 +1,266 @@
+package dev.talea.actors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.talea.protocol.DraftPosting;
+import dev.talea.protocol.ErrorCode;
+import dev.talea.protocol.LedgerError;
+import dev.talea.protocol.PostOutcome;
+import dev.talea.protocol.TransactionDraft;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node's posts to one book leave for its writer as few messages as possible, and every post gets
+ * exactly its own drafts' outcomes back, whatever it travelled with.
+ */
+class PostCoalescerTest {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  /** A message as the book's writer received it, answered when the test says so. */
+  private record Sent(
+      String book,
+      List<TransactionDraft> drafts,
+      Duration timeout,
+      CompletableFuture<PostResult> reply) {
+
+    List<String> keys() {
+      return drafts.stream().map(TransactionDraft::idempotencyKey).toList();
+    }
+
+    /** Answers each draft with a rejection that names its key, so that outcomes are traceable. */
+    void answerEach() {
+      reply.complete(new PostResult.Done(drafts.stream().map(PostCoalescerTest::outcome).toList()));
+    }
+  }
+
+  private final List<Sent> sent = new ArrayList<>();
+
+  private PostCoalescer coalescer(int inFlight, int writeBatchMax, int writeQueueDepth) {
+    return new PostCoalescer(this::send, inFlight, writeBatchMax, writeQueueDepth);
+  }
+
+  private synchronized CompletionStage<PostResult> send(
+      String book, List<TransactionDraft> drafts, Duration timeout) {
+    Sent message = new Sent(book, List.copyOf(drafts), timeout, new CompletableFuture<>());
+    sent.add(message);
+    return message.reply();
+  }
+
+  @Test
+  void postsArrivingWhileTheLimitIsInFlightLeaveTogetherAndEachGetsItsOwnOutcomes()
+      throws Exception {
+    PostCoalescer coalescer = coalescer(2, 64, 256);
+    CompletableFuture<PostResult> a = post(coalescer, "b", "a");
+    CompletableFuture<PostResult> b = post(coalescer, "b", "b");
+    CompletableFuture<PostResult> c = post(coalescer, "b", "c");
+    CompletableFuture<PostResult> d = post(coalescer, "b", "d1", "d2");
+    CompletableFuture<PostResult> e = post(coalescer, "b", "e");
+    assertThat(sent).extracting(Sent::keys).containsExactly(List.of("a"), List.of("b"));
+    assertThat(coalescer.waiting("b")).isEqualTo(3);
+
+    sent.get(0).answerEach();
+
+    assertThat(keysOf(a)).containsExactly("a");
+    assertThat(sent).extracting(Sent::keys).hasSize(3);
+    assertThat(sent.get(2).keys()).containsExactly("c", "d1", "d2", "e");
+    assertThat(coalescer.waiting("b")).isZero();
+    assertThat(c).isNotDone();
+
+    sent.get(2).answerEach();
+    assertThat(keysOf(c)).containsExactly("c");
+    assertThat(keysOf(d)).containsExactly("d1", "d2");
+    assertThat(keysOf(e)).containsExactly("e");
+    assertThat(b).isNotDone();
+    assertThat(coalescer.books()).isEqualTo(1);
+
+    sent.get(1).answerEach();
+    assertThat(keysOf(b)).containsExactly("b");
+    assertThat(sent).hasSize(3);
+    assertThat(coalescer.books()).as("a book with nothing in flight holds no state").isZero();
+  }
+
+  @Test
+  void aMergedMessageHoldsAtMostWriteBatchMaxDraftsAndALargerBatchTravelsAlone() throws Exception {
+    PostCoalescer coalescer = coalescer(1, 4, 256);
+    post(coalescer, "b", "first");
+    post(coalescer, "b", "x1", "x2", "x3");
+    post(coalescer, "b", "y1", "y2");
+    CompletableFuture<PostResult> big = post(coalescer, "b", keys("big", 6));
+    post(coalescer, "b", "z");
+
+    sent.get(0).answerEach();
+    assertThat(sent.get(1).keys()).containsExactly("x1", "x2", "x3");
+    sent.get(1).answerEach();
+    assertThat(sent.get(2).keys()).containsExactly("y1", "y2");
+    sent.get(2).answerEach();
+    assertThat(sent.get(3).keys()).containsExactly(keys("big", 6));
+    sent.get(3).answerEach();
+    assertThat(keysOf(big)).containsExactly(keys("big", 6));
+    assertThat(sent.get(4).keys()).containsExactly("z");
+  }
+
+  @Test
+  void aRefusalOrAFailureOfAMessageIsTheAnswerOfEveryPostInIt() throws Exception {
+    PostCoalescer coalescer = coalescer(1, 64, 256);
+    post(coalescer, "b", "first");
+    CompletableFuture<PostResult> x = post(coalescer, "b", "x");
+    CompletableFuture<PostResult> y = post(coalescer, "b", "y");
+    CompletableFuture<PostResult> later = post(coalescer, "b", "later");
+    PostResult.Refused overloaded = new PostResult.Refused(LedgerError.bookOverloaded("b"));
+
+    sent.get(0).reply().complete(overloaded);
+    assertThat(sent.get(1).keys()).containsExactly("x", "y", "later");
+    sent.get(1).reply().completeExceptionally(new TimeoutException("no answer"));
+
+    assertThat(x.isCompletedExceptionally()).isTrue();
+    assertThat(y.isCompletedExceptionally()).isTrue();
+    assertThat(later.isCompletedExceptionally()).isTrue();
+    assertThat(causeOf(x)).isInstanceOf(TimeoutException.class);
+
+    CompletableFuture<PostResult> z = post(coalescer, "b", "z");
+    CompletableFuture<PostResult> w = post(coalescer, "b", "w");
+    sent.get(2).answerEach();
+    sent.get(3).reply().complete(overloaded);
+    assertThat(w.get()).isSameAs(overloaded);
+    assertThat(keysOf(z)).containsExactly("z");
+    assertThat(coalescer.books()).isZero();
+  }
+
+  @Test
+  void beyondWriteQueueDepthWaitingPostsAPostIsRefusedOverloadedAtOnce() throws Exception {
+    PostCoalescer coalescer = coalescer(1, 64, 2);
+    post(coalescer, "b", "first");
+    post(coalescer, "b", "w1");
+    post(coalescer, "b", "w2");
+    CompletableFuture<PostResult> refused = post(coalescer, "b", "w3");
+    CompletableFuture<PostResult> otherBook = post(coalescer, "other", "o");
+
+    assertThat(refused).isDone();
+    assertThat(((PostResult.Refused) refused.get()).error().code())
+        .isEqualTo(ErrorCode.BOOK_OVERLOADED);
+    assertThat(otherBook).isNotDone();
+    assertThat(sent).extracting(Sent::book).containsExactly("b", "other");
+    sent.get(0).answerEach();
+    assertThat(sent.get(2).keys()).containsExactly("w1", "w2");
+  }
+
+  @Test
+  void aMessageCarriesTheEarliestDeadlineOfItsPosts() {
+    PostCoalescer coalescer = coalescer(1, 64, 256);
+    coalescer.post("b", List.of(draft("first")), TIMEOUT);
+    coalescer.post("b", List.of(draft("short")), Duration.ofSeconds(3));
+    coalescer.post("b", List.of(draft("long")), Duration.ofSeconds(30));
+    assertThat(sent.get(0).timeout()).isLessThanOrEqualTo(TIMEOUT).isGreaterThan(Duration.ZERO);
+
+    sent.get(0).answerEach();
+    assertThat(sent.get(1).keys()).containsExactly("short", "long");
+    assertThat(sent.get(1).timeout())
+        .isLessThanOrEqualTo(Duration.ofSeconds(3))
+        .isGreaterThan(Duration.ZERO);
+  }
+
+  @Test
+  void manyThreadsPostingToOneBookEachGetTheirOwnOutcome() throws Exception {
+    List<Sent> answeredBy = new ArrayList<>();
+    PostCoalescer coalescer =
+        new PostCoalescer(
+            (book, drafts, timeout) -> {
+              Sent message =
+                  new Sent(book, List.copyOf(drafts), timeout, new CompletableFuture<>());
+              synchronized (answeredBy) {
+                answeredBy.add(message);
+              }
+              // The writer answers on another thread, a moment later.
+              CompletableFuture.runAsync(message::answerEach);
+              return message.reply();
+            },
+            2,
+            64,
+            100_000);
+    List<CompletableFuture<PostResult>> posts =
+        IntStream.range(0, 8)
+            .parallel()
+            .boxed()
+            .flatMap(
+                thread ->
+                    IntStream.range(0, 2_000).mapToObj(i -> post(coalescer, "b", thread + "-" + i)))
+            .toList();
+    CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).get();
+    int drafts = 0;
+    for (CompletableFuture<PostResult> post : posts) {
+      assertThat(keysOf(post)).hasSize(1);
+      drafts++;
+    }
+    assertThat(drafts).isEqualTo(16_000);
+    assertThat(posts.stream().map(post -> keysOfUnchecked(post).get(0)).distinct().count())
+        .isEqualTo(16_000);
+    synchronized (answeredBy) {
+      assertThat(answeredBy.stream().mapToInt(m -> m.drafts().size()).sum()).isEqualTo(16_000);
+      assertThat(answeredBy).allSatisfy(m -> assertThat(m.drafts().size()).isLessThanOrEqualTo(64));
+    }
+    assertThat(coalescer.books()).isZero();
+  }
+
+  private static CompletableFuture<PostResult> post(
+      PostCoalescer coalescer, String book, String... keys) {
+    List<TransactionDraft> drafts = new ArrayList<>();
+    for (String key : keys) {
+      drafts.add(draft(key));
+    }
+    return coalescer.post(book, drafts, TIMEOUT).toCompletableFuture();
+  }
+
+  private static String[] keys(String prefix, int count) {
+    return IntStream.range(0, count).mapToObj(i -> prefix + i).toArray(String[]::new);
+  }
+
+  private static TransactionDraft draft(String key) {
+    return new TransactionDraft(
+        key,
+        List.of(
+            DraftPosting.debit("assets:hot-wallet", "BTC", "1"),
+            DraftPosting.credit("liabilities:customers:alice", "BTC", "1")));
+  }
+
+  private static PostOutcome outcome(TransactionDraft draft) {
+    return new PostOutcome.Rejected(
+        LedgerError.of(ErrorCode.INVALID_REQUEST, draft.idempotencyKey()));
+  }
+
+  /** The keys named by the outcomes a post got back, in order. */
+  private static List<String> keysOf(CompletableFuture<PostResult> post) throws Exception {
+    PostResult result = post.get();
+    return ((PostResult.Done) result)
+        .outcomes().stream()
+            .map(outcome -> ((PostOutcome.Rejected) outcome).error().detail())
+            .toList();
+  }
+
+  private static List<String> keysOfUnchecked(CompletableFuture<PostResult> post) {
+    try {
+      return keysOf(post);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Throwable causeOf(CompletableFuture<PostResult> post) {
+    try {
+      post.get();
+      throw new AssertionError("expected a failure");
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+}
