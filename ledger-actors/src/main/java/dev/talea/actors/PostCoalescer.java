@@ -129,7 +129,10 @@ final class PostCoalescer {
       answered(book, message, null, e);
       return;
     }
-    reply.whenComplete((result, failure) -> answered(book, message, result, failure));
+    // Async with the calling thread as executor: a plain whenComplete on the stage of Pekko's ask
+    // would run on the default asynchronous executor, a new thread per answer on two cores.
+    reply.whenCompleteAsync(
+        (result, failure) -> answered(book, message, result, failure), Runnable::run);
   }
 
   private void answered(String book, List<Waiter> message, PostResult result, Throwable failure) {

@@ -99,7 +99,7 @@ final class ShardedBooks implements BookWriters {
                 replyTo -> new GetShardRegionState(BOOK, replyTo),
                 timeout,
                 system.scheduler())
-        .thenApply(
+        .thenApplyAsync(
             state -> {
               Map<String, List<String>> shards = new TreeMap<>();
               for (ShardRegion.ShardState shard : state.getShards()) {
@@ -107,6 +107,7 @@ final class ShardedBooks implements BookWriters {
                     shard.shardId(), List.copyOf(new java.util.TreeSet<>(shard.getEntityIds())));
               }
               return shards;
-            });
+            },
+            Runnable::run);
   }
 }

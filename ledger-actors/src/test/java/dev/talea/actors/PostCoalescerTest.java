@@ -14,9 +14,13 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -204,6 +208,37 @@ class PostCoalescerTest {
       assertThat(answeredBy).allSatisfy(m -> assertThat(m.drafts().size()).isLessThanOrEqualTo(64));
     }
     assertThat(coalescer.books()).isZero();
+  }
+
+  @Test
+  void anAnswerFromPekkosAskIsHandedOnInTheThreadThatDeliversIt() throws Exception {
+    // Pekko's ask answers with a stage whose plain whenComplete runs on the default asynchronous
+    // executor, which on a two-core machine starts a new thread for every answer.
+    ActorTestKit kit = ActorTestKit.create();
+    try {
+      TestProbe<BookActor.Post> writer = kit.createTestProbe();
+      PostCoalescer coalescer =
+          new PostCoalescer(
+              (book, drafts, timeout) ->
+                  AskPattern.ask(
+                      writer.ref(),
+                      replyTo -> new BookActor.Post(drafts, replyTo),
+                      timeout,
+                      kit.scheduler()),
+              2,
+              64,
+              256);
+      CompletableFuture<PostResult> post = post(coalescer, "b", "a");
+      CompletableFuture<Thread> handedOnIn = post.thenApply(result -> Thread.currentThread());
+      BookActor.Post received = writer.expectMessageClass(BookActor.Post.class);
+
+      received.replyTo().tell(new PostResult.Done(List.of(outcome(received.drafts().get(0)))));
+
+      assertThat(handedOnIn.get(10, TimeUnit.SECONDS)).isSameAs(Thread.currentThread());
+      assertThat(keysOf(post)).containsExactly("a");
+    } finally {
+      kit.shutdownTestKit();
+    }
   }
 
   private static CompletableFuture<PostResult> post(
