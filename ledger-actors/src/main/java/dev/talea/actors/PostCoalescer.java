@@ -12,14 +12,23 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Group commit's other half, on the sending side of a cluster: a node's posts to one book travel to
- * the book's writer as few messages as possible. Up to {@code inFlight} messages per book are on
- * their way at a time; posts that arrive meanwhile wait here and leave together, as one {@link
- * BookActor.Post} of their drafts in arrival order (at most {@code writeBatchMax} drafts), as soon
- * as a message is answered. The answer is split back by each post's number of drafts; a refusal or
- * a failure of the message is every one of its posts' answer.
+ * the book's writer as few messages as possible. Posts wait here and leave together, as one {@link
+ * BookActor.Post} of their drafts in arrival order (at most {@code writeBatchMax} drafts). A post
+ * that finds nothing on its way to the book leaves at once. One that finds a message on its way
+ * lingers for company, at most {@code linger}, and then leaves with whatever joined it — unless
+ * {@code inFlight} messages are already on their way, when the posts wait for the next answer and
+ * leave with it. The answer is split back by each post's number of drafts; a refusal or a failure
+ * of the message is every one of its posts' answer.
+ *
+ * <p>Why linger and not simply wait for an answer: the book's writer starts its next group commit
+ * the moment one ends, with whatever has reached it. Posts that arrive here just after an answer
+ * (the callers it answered, posting again) and then wait for the next answer reach the writer one
+ * commit later than posts made on the writer's own node; lingering a fraction of a commit lets them
+ * join the same commit, so a hot book's groups stay as large as on one instance.
  *
  * <p>Merging changes nothing that a caller can see: the book's writer group-commits the drafts of
  * separate posts together anyway, each with its own outcome. What it saves is the cost per message
@@ -39,6 +48,12 @@ final class PostCoalescer {
     CompletionStage<PostResult> send(String book, List<TransactionDraft> drafts, Duration timeout);
   }
 
+  /** Runs a task once, after a delay: what ends a linger. */
+  @FunctionalInterface
+  interface Timer {
+    void after(Duration delay, Runnable task);
+  }
+
   /** A caller's post, from the moment it reaches this node until its answer. */
   private record Waiter(
       List<TransactionDraft> drafts, long deadlineNanos, CompletableFuture<PostResult> answer) {}
@@ -47,20 +62,40 @@ final class PostCoalescer {
   private static final class Outbox {
     final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
     int inFlight;
+
+    /** Drafts of the posts waiting. */
+    int drafts;
+
+    /** The linger now running for the posts waiting, or 0: a later timer ignores an earlier one. */
+    long linger;
   }
 
   private final Sender sender;
   private final int inFlight;
+  private final Duration linger;
+  private final Timer timer;
   private final int writeBatchMax;
   private final int writeQueueDepth;
   private final Map<String, Outbox> outboxes = new ConcurrentHashMap<>();
+  private final AtomicLong lingers = new AtomicLong();
 
-  PostCoalescer(Sender sender, int inFlight, int writeBatchMax, int writeQueueDepth) {
+  PostCoalescer(
+      Sender sender,
+      int inFlight,
+      Duration linger,
+      Timer timer,
+      int writeBatchMax,
+      int writeQueueDepth) {
     if (inFlight < 1) {
       throw new IllegalArgumentException("inFlight must be positive: " + inFlight);
     }
+    if (linger.isNegative()) {
+      throw new IllegalArgumentException("linger must not be negative: " + linger);
+    }
     this.sender = sender;
     this.inFlight = inFlight;
+    this.linger = linger;
+    this.timer = timer;
     this.writeBatchMax = writeBatchMax;
     this.writeQueueDepth = writeQueueDepth;
   }
@@ -69,18 +104,30 @@ final class PostCoalescer {
     Waiter waiter =
         new Waiter(drafts, System.nanoTime() + timeout.toNanos(), new CompletableFuture<>());
     boolean[] overloaded = {false};
+    long[] startLinger = {0};
     List<Waiter> send = new ArrayList<>(1);
     outboxes.compute(
         book,
         (key, box) -> {
           Outbox outbox = box != null ? box : new Outbox();
-          if (outbox.inFlight < inFlight) {
-            outbox.inFlight++;
-            send.add(waiter);
+          if (outbox.inFlight == 0 || (linger.isZero() && outbox.inFlight < inFlight)) {
+            // Nothing on its way (or no lingering): whatever waits leaves now, with this post.
+            outbox.waiting.add(waiter);
+            outbox.drafts += drafts.size();
+            take(outbox, send);
           } else if (outbox.waiting.size() >= writeQueueDepth) {
             overloaded[0] = true;
           } else {
             outbox.waiting.add(waiter);
+            outbox.drafts += drafts.size();
+            if (outbox.inFlight < inFlight) {
+              if (outbox.drafts >= writeBatchMax) {
+                take(outbox, send);
+              } else if (outbox.linger == 0) {
+                outbox.linger = lingers.incrementAndGet();
+                startLinger[0] = outbox.linger;
+              }
+            }
           }
           return outbox;
         });
@@ -88,8 +135,51 @@ final class PostCoalescer {
       waiter.answer().complete(new PostResult.Refused(LedgerError.bookOverloaded(book)));
     } else if (!send.isEmpty()) {
       dispatch(book, send);
+    } else if (startLinger[0] != 0) {
+      long ticket = startLinger[0];
+      timer.after(linger, () -> lingered(book, ticket));
     }
     return waiter.answer();
+  }
+
+  /**
+   * A linger ended: the posts it held leave, unless they left already or the limit is on its way.
+   */
+  private void lingered(String book, long ticket) {
+    List<Waiter> send = new ArrayList<>();
+    outboxes.computeIfPresent(
+        book,
+        (key, outbox) -> {
+          if (outbox.linger == ticket && outbox.inFlight < inFlight) {
+            take(outbox, send);
+          }
+          return outbox;
+        });
+    if (!send.isEmpty()) {
+      dispatch(book, send);
+    }
+  }
+
+  /**
+   * Moves the posts at the head of the queue, up to {@code writeBatchMax} drafts (at least one
+   * post), into {@code message}, and counts it in flight. Called inside the outbox's compute.
+   */
+  private void take(Outbox outbox, List<Waiter> message) {
+    int taken = 0;
+    while (!outbox.waiting.isEmpty()) {
+      Waiter waiter = outbox.waiting.peek();
+      if (!message.isEmpty() && taken + waiter.drafts().size() > writeBatchMax) {
+        break;
+      }
+      outbox.waiting.poll();
+      message.add(waiter);
+      taken += waiter.drafts().size();
+    }
+    outbox.drafts -= taken;
+    outbox.linger = 0;
+    if (!message.isEmpty()) {
+      outbox.inFlight++;
+    }
   }
 
   /** Posts waiting for {@code book} here: for tests. */
@@ -141,19 +231,7 @@ final class PostCoalescer {
         book,
         (key, outbox) -> {
           outbox.inFlight--;
-          int drafts = 0;
-          while (!outbox.waiting.isEmpty()) {
-            Waiter waiter = outbox.waiting.peek();
-            if (!next.isEmpty() && drafts + waiter.drafts().size() > writeBatchMax) {
-              break;
-            }
-            outbox.waiting.poll();
-            next.add(waiter);
-            drafts += waiter.drafts().size();
-          }
-          if (!next.isEmpty()) {
-            outbox.inFlight++;
-          }
+          take(outbox, next);
           return outbox.inFlight == 0 ? null : outbox;
         });
     // The next message leaves before this one's posts are answered: answering completes their

@@ -8,6 +8,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.ShardRegion;
@@ -35,6 +38,18 @@ final class ShardedBooks implements BookWriters {
   /** Where the number of messages in flight per book from one node is configured. */
   static final String FORWARDS_IN_FLIGHT = "talea.cluster.forwards-in-flight";
 
+  /** Where how long a post waits on its node for company is configured. */
+  static final String FORWARD_LINGER = "talea.cluster.forward-linger";
+
+  /** Ends lingers: one daemon thread for every book of the node, idle when nothing lingers. */
+  private static final ScheduledExecutorService LINGERS =
+      Executors.newSingleThreadScheduledExecutor(
+          task -> {
+            Thread thread = new Thread(task, "talea-forward-linger");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final PostCoalescer coalescer;
@@ -49,6 +64,8 @@ final class ShardedBooks implements BookWriters {
                     .entityRefFor(BOOK, book)
                     .ask(replyTo -> new BookActor.Post(drafts, replyTo), timeout),
             system.settings().config().getInt(FORWARDS_IN_FLIGHT),
+            system.settings().config().getDuration(FORWARD_LINGER),
+            (delay, task) -> LINGERS.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS),
             settings.writeBatchMax(),
             settings.writeQueueDepth());
   }

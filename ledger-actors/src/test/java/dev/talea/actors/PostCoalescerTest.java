@@ -51,7 +51,17 @@ class PostCoalescerTest {
   private final List<Sent> sent = new ArrayList<>();
 
   private PostCoalescer coalescer(int inFlight, int writeBatchMax, int writeQueueDepth) {
-    return new PostCoalescer(this::send, inFlight, writeBatchMax, writeQueueDepth);
+    return new PostCoalescer(
+        this::send,
+        inFlight,
+        Duration.ZERO,
+        PostCoalescerTest::noTimer,
+        writeBatchMax,
+        writeQueueDepth);
+  }
+
+  private static void noTimer(Duration delay, Runnable task) {
+    throw new AssertionError("no linger was asked for");
   }
 
   private synchronized CompletionStage<PostResult> send(
@@ -92,6 +102,108 @@ class PostCoalescerTest {
     assertThat(keysOf(b)).containsExactly("b");
     assertThat(sent).hasSize(3);
     assertThat(coalescer.books()).as("a book with nothing in flight holds no state").isZero();
+  }
+
+  /** Lingers asked for and not yet ended, with their delays; the test ends them. */
+  private final List<Runnable> lingers = new ArrayList<>();
+
+  private final List<Duration> lingerDelays = new ArrayList<>();
+
+  private PostCoalescer lingering(int inFlight, Duration linger, int writeBatchMax) {
+    return new PostCoalescer(
+        this::send,
+        inFlight,
+        linger,
+        (delay, task) -> {
+          lingerDelays.add(delay);
+          lingers.add(task);
+        },
+        writeBatchMax,
+        256);
+  }
+
+  @Test
+  void aPostThatFindsAMessageOnItsWayLingersAndLeavesWithItsCompanyWithoutWaitingForTheAnswer()
+      throws Exception {
+    PostCoalescer coalescer = lingering(4, Duration.ofMillis(1), 64);
+    CompletableFuture<PostResult> a = post(coalescer, "b", "a");
+    assertThat(sent).extracting(Sent::keys).containsExactly(List.of("a"));
+    assertThat(lingers).as("nothing was on its way: a left at once").isEmpty();
+
+    CompletableFuture<PostResult> b = post(coalescer, "b", "b");
+    CompletableFuture<PostResult> c = post(coalescer, "b", "c1", "c2");
+    assertThat(sent).hasSize(1);
+    assertThat(lingerDelays).as("one linger for the posts waiting together").hasSize(1);
+    assertThat(lingerDelays.get(0)).isEqualTo(Duration.ofMillis(1));
+
+    lingers.get(0).run();
+
+    assertThat(sent).extracting(Sent::keys).containsExactly(List.of("a"), List.of("b", "c1", "c2"));
+    assertThat(coalescer.waiting("b")).isZero();
+    sent.get(1).answerEach();
+    assertThat(keysOf(b)).containsExactly("b");
+    assertThat(keysOf(c)).containsExactly("c1", "c2");
+    assertThat(a).as("a's message is still on its way").isNotDone();
+    sent.get(0).answerEach();
+    assertThat(keysOf(a)).containsExactly("a");
+    assertThat(coalescer.books()).isZero();
+  }
+
+  @Test
+  void withTheLimitOnItsWayALingerEndsWithoutSendingAndTheNextAnswerTakesThePosts()
+      throws Exception {
+    PostCoalescer coalescer = lingering(2, Duration.ofMillis(1), 64);
+    post(coalescer, "b", "a");
+    post(coalescer, "b", "b");
+    lingers.get(0).run();
+    assertThat(sent).extracting(Sent::keys).containsExactly(List.of("a"), List.of("b"));
+
+    CompletableFuture<PostResult> c = post(coalescer, "b", "c");
+    assertThat(lingers).as("the limit is on its way: c waits for an answer").hasSize(1);
+    sent.get(0).answerEach();
+    assertThat(sent.get(2).keys()).containsExactly("c");
+
+    // d and e find the limit on its way too: they wait for an answer and leave with it, together.
+    CompletableFuture<PostResult> d = post(coalescer, "b", "d");
+    CompletableFuture<PostResult> e = post(coalescer, "b", "e");
+    assertThat(sent).hasSize(3);
+    sent.get(2).answerEach();
+    assertThat(keysOf(c)).containsExactly("c");
+    assertThat(sent.get(3).keys()).containsExactly("d", "e");
+    sent.get(1).answerEach();
+    sent.get(3).answerEach();
+    assertThat(keysOf(d)).containsExactly("d");
+    assertThat(keysOf(e)).containsExactly("e");
+    assertThat(coalescer.books()).isZero();
+  }
+
+  @Test
+  void anEarlierLingerDoesNotCutALaterOneShort() {
+    PostCoalescer coalescer = lingering(4, Duration.ofMillis(1), 64);
+    post(coalescer, "b", "a");
+    post(coalescer, "b", "b");
+    sent.get(0).answerEach();
+    assertThat(sent).extracting(Sent::keys).containsExactly(List.of("a"), List.of("b"));
+
+    post(coalescer, "b", "c");
+    assertThat(lingers).hasSize(2);
+    lingers.get(0).run();
+    assertThat(sent).as("the first linger's posts left with an answer").hasSize(2);
+    lingers.get(1).run();
+    assertThat(sent.get(2).keys()).containsExactly("c");
+  }
+
+  @Test
+  void postsLingeringReachingWriteBatchMaxDraftsLeaveAtOnce() {
+    PostCoalescer coalescer = lingering(4, Duration.ofMillis(1), 4);
+    post(coalescer, "b", "a");
+    post(coalescer, "b", "x1", "x2");
+    post(coalescer, "b", "y1", "y2");
+    assertThat(sent)
+        .extracting(Sent::keys)
+        .containsExactly(List.of("a"), List.of("x1", "x2", "y1", "y2"));
+    lingers.get(0).run();
+    assertThat(sent).as("nothing was left to linger").hasSize(2);
   }
 
   @Test
@@ -190,6 +302,8 @@ class PostCoalescerTest {
               return message.reply();
             },
             2,
+            Duration.ZERO,
+            PostCoalescerTest::noTimer,
             64,
             100_000);
     Map<String, CompletableFuture<PostResult>> posts =
@@ -226,6 +340,8 @@ class PostCoalescerTest {
                       timeout,
                       kit.scheduler()),
               2,
+              Duration.ZERO,
+              PostCoalescerTest::noTimer,
               64,
               256);
       CompletableFuture<PostResult> post = post(coalescer, "b", "a");

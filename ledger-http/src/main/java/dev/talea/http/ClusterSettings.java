@@ -33,6 +33,9 @@ import java.util.regex.Pattern;
  * @param forwardsInFlight messages carrying posts that this node keeps on their way to one book's
  *     writer at a time ({@code TALEA_CLUSTER_FORWARDS_IN_FLIGHT}); posts arriving meanwhile leave
  *     together in the next one
+ * @param forwardLinger how long a post that finds a message on its way to its book's writer waits
+ *     on this node for others to travel with ({@code TALEA_CLUSTER_FORWARD_LINGER}); zero sends it
+ *     at once while fewer than {@code forwardsInFlight} are on their way
  */
 record ClusterSettings(
     HostPort bind,
@@ -42,7 +45,8 @@ record ClusterSettings(
     String service,
     List<HostPort> endpoints,
     Duration downAfter,
-    int forwardsInFlight) {
+    int forwardsInFlight,
+    Duration forwardLinger) {
 
   /** The actor system's name: part of every node's address, so the same on all of them. */
   static final String SYSTEM_NAME = "talead";
@@ -58,10 +62,16 @@ record ClusterSettings(
    */
   static final int DISCOVERED_CONTACT_POINTS = 2;
 
-  /** {@code TALEA_CLUSTER_FORWARDS_IN_FLIGHT}'s default and largest value. */
-  static final int DEFAULT_FORWARDS_IN_FLIGHT = 2;
+  /** {@code TALEA_CLUSTER_FORWARDS_IN_FLIGHT}'s default. */
+  static final int DEFAULT_FORWARDS_IN_FLIGHT = 4;
 
   static final int MAX_FORWARDS_IN_FLIGHT = 64;
+
+  /** {@code TALEA_CLUSTER_FORWARD_LINGER}'s default. */
+  static final Duration DEFAULT_FORWARD_LINGER = Duration.ofMillis(2);
+
+  /** {@code TALEA_CLUSTER_FORWARD_LINGER}'s largest value. */
+  static final Duration MAX_FORWARD_LINGER = Duration.ofMillis(100);
 
   /** The one route provider the management listener serves: bootstrap's {@code /bootstrap/}. */
   static final String BOOTSTRAP_ROUTES = "cluster-bootstrap";
@@ -87,6 +97,7 @@ record ClusterSettings(
     String endpoints = text(config, "talea.cluster.endpoints", "TALEA_CLUSTER_ENDPOINTS");
     String forwards =
         text(config, "talea.cluster.forwards-in-flight", "TALEA_CLUSTER_FORWARDS_IN_FLIGHT");
+    String linger = text(config, "talea.cluster.forward-linger", "TALEA_CLUSTER_FORWARD_LINGER");
     if (bind == null) {
       Map<String, String> others = new LinkedHashMap<>();
       others.put("TALEA_CLUSTER_SEEDS", nullToEmpty(seeds));
@@ -95,6 +106,7 @@ record ClusterSettings(
       others.put("TALEA_CLUSTER_SERVICE", nullToEmpty(service));
       others.put("TALEA_CLUSTER_ENDPOINTS", nullToEmpty(endpoints));
       others.put("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", nullToEmpty(forwards));
+      others.put("TALEA_CLUSTER_FORWARD_LINGER", nullToEmpty(linger));
       for (Map.Entry<String, String> set : others.entrySet()) {
         if (!set.getValue().isEmpty()) {
           throw new SettingsException(
@@ -130,6 +142,7 @@ record ClusterSettings(
     }
     Duration downAfter = duration(config, "talea.cluster.down-after", "TALEA_CLUSTER_DOWN_AFTER");
     int forwardsInFlight = forwardsInFlight(forwards);
+    Duration forwardLinger = forwardLinger(config, linger);
     if (seeds != null) {
       if (management != null) {
         throw new SettingsException(
@@ -158,7 +171,15 @@ record ClusterSettings(
         throw new SettingsException("TALEA_CLUSTER_SEEDS must list at least one host:port");
       }
       return new ClusterSettings(
-          self, List.copyOf(parsed), null, null, null, List.of(), downAfter, forwardsInFlight);
+          self,
+          List.copyOf(parsed),
+          null,
+          null,
+          null,
+          List.of(),
+          downAfter,
+          forwardsInFlight,
+          forwardLinger);
     }
     String method = discovery.toLowerCase(Locale.ROOT);
     if (!DISCOVERY_METHODS.contains(method)) {
@@ -214,7 +235,15 @@ record ClusterSettings(
               + " the nodes are discovered: unset it");
     }
     return new ClusterSettings(
-        self, List.of(), method, managementBind, name, contacts, downAfter, forwardsInFlight);
+        self,
+        List.of(),
+        method,
+        managementBind,
+        name,
+        contacts,
+        downAfter,
+        forwardsInFlight,
+        forwardLinger);
   }
 
   private static List<HostPort> endpoints(String text, HostPort self) {
@@ -282,6 +311,7 @@ record ClusterSettings(
     values.put("pekko.cluster.seed-nodes", seeds.stream().map(ClusterSettings::address).toList());
     values.put("pekko.cluster.split-brain-resolver.stable-after", downAfter.toMillis() + "ms");
     values.put("talea.cluster.forwards-in-flight", forwardsInFlight);
+    values.put("talea.cluster.forward-linger", forwardLinger.toNanos() + "ns");
     if (discovery != null) {
       values.put("pekko.management.http.hostname", managementBind.host());
       values.put("pekko.management.http.port", managementBind.port());
@@ -352,6 +382,24 @@ record ClusterSettings(
       throw new SettingsException(
           "TALEA_CLUSTER_FORWARDS_IN_FLIGHT must be a whole number from 1 to "
               + MAX_FORWARDS_IN_FLIGHT);
+    }
+    return value;
+  }
+
+  private static Duration forwardLinger(Config config, String text) {
+    if (text == null) {
+      return DEFAULT_FORWARD_LINGER;
+    }
+    Duration value;
+    try {
+      value = config.getDuration("talea.cluster.forward-linger");
+    } catch (ConfigException e) {
+      value = null;
+    }
+    if (value == null || value.isNegative() || value.compareTo(MAX_FORWARD_LINGER) > 0) {
+      throw new SettingsException(
+          "TALEA_CLUSTER_FORWARD_LINGER must be a duration from 0ms to 100ms, such as 1ms or"
+              + " 500us");
     }
     return value;
   }

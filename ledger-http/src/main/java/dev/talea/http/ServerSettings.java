@@ -144,7 +144,8 @@ record ServerSettings(
           Map.entry("TALEA_CLUSTER_SERVICE", "talea.cluster.service"),
           Map.entry("TALEA_CLUSTER_ENDPOINTS", "talea.cluster.endpoints"),
           Map.entry("TALEA_CLUSTER_DOWN_AFTER", "talea.cluster.down-after"),
-          Map.entry("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", "talea.cluster.forwards-in-flight"));
+          Map.entry("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", "talea.cluster.forwards-in-flight"),
+          Map.entry("TALEA_CLUSTER_FORWARD_LINGER", "talea.cluster.forward-linger"));
 
   /**
    * {@code application.conf} with the given variables laid over its defaults. The variables are

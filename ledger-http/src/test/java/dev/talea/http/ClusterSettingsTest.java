@@ -286,24 +286,68 @@ class ClusterSettingsTest {
               "TALEA_CLUSTER_FORWARDS_IN_FLIGHT", bad),
           "TALEA_CLUSTER_FORWARDS_IN_FLIGHT must be a whole number from 1 to 64");
     }
+    assertRefused(
+        Map.of("TALEA_CLUSTER_FORWARD_LINGER", "1ms"),
+        "TALEA_CLUSTER_FORWARD_LINGER is set but TALEA_CLUSTER_BIND is not");
+    for (String bad : List.of("-1ms", "101ms", "1s", "soon")) {
+      assertRefusedExactly(
+          Map.of(
+              "TALEA_CLUSTER_BIND", "127.0.0.1:2552",
+              "TALEA_CLUSTER_SEEDS", "127.0.0.1:2552",
+              "TALEA_CLUSTER_FORWARD_LINGER", bad),
+          "TALEA_CLUSTER_FORWARD_LINGER must be a duration from 0ms to 100ms, such as 1ms or"
+              + " 500us");
+    }
   }
 
   @Test
-  void forwardsInFlightDefaultsToTwoAndReachesTheActorSystem() {
+  void forwardLingerDefaultsToTwoMillisecondsAndReachesTheActorSystem() {
     Map<String, String> seeds =
         Map.of(
             "TALEA_DB_URL", POSTGRES,
             "TALEA_CLUSTER_BIND", "10.0.0.1:2552",
             "TALEA_CLUSTER_SEEDS", "10.0.0.1:2552");
     ServerSettings defaults = ServerSettings.load(seeds);
-    assertThat(defaults.cluster().forwardsInFlight()).isEqualTo(2);
+    assertThat(defaults.cluster().forwardLinger()).isEqualTo(Duration.ofMillis(2));
+    assertThat(
+            defaults
+                .cluster()
+                .pekkoConfig(defaults.config())
+                .resolve()
+                .getDuration("talea.cluster.forward-linger"))
+        .isEqualTo(Duration.ofMillis(2));
+    for (Map.Entry<String, Duration> value :
+        Map.of("500us", Duration.ofNanos(500_000), "0ms", Duration.ZERO).entrySet()) {
+      Map<String, String> set = new HashMap<>(seeds);
+      set.put("TALEA_CLUSTER_FORWARD_LINGER", value.getKey());
+      ServerSettings loaded = ServerSettings.load(set);
+      assertThat(loaded.cluster().forwardLinger()).isEqualTo(value.getValue());
+      assertThat(
+              loaded
+                  .cluster()
+                  .pekkoConfig(loaded.config())
+                  .resolve()
+                  .getDuration("talea.cluster.forward-linger"))
+          .isEqualTo(value.getValue());
+    }
+  }
+
+  @Test
+  void forwardsInFlightDefaultsToFourAndReachesTheActorSystem() {
+    Map<String, String> seeds =
+        Map.of(
+            "TALEA_DB_URL", POSTGRES,
+            "TALEA_CLUSTER_BIND", "10.0.0.1:2552",
+            "TALEA_CLUSTER_SEEDS", "10.0.0.1:2552");
+    ServerSettings defaults = ServerSettings.load(seeds);
+    assertThat(defaults.cluster().forwardsInFlight()).isEqualTo(4);
     assertThat(
             defaults
                 .cluster()
                 .pekkoConfig(defaults.config())
                 .resolve()
                 .getInt("talea.cluster.forwards-in-flight"))
-        .isEqualTo(2);
+        .isEqualTo(4);
     Map<String, String> eight = new HashMap<>(seeds);
     eight.put("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", "8");
     ServerSettings set = ServerSettings.load(eight);
