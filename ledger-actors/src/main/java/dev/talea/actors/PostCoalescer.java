@@ -104,60 +104,75 @@ final class PostCoalescer {
     Waiter waiter =
         new Waiter(drafts, System.nanoTime() + timeout.toNanos(), new CompletableFuture<>());
     boolean[] overloaded = {false};
-    long[] startLinger = {0};
-    List<Waiter> send = new ArrayList<>(1);
+    Release release = new Release();
     outboxes.compute(
         book,
         (key, box) -> {
           Outbox outbox = box != null ? box : new Outbox();
-          if (outbox.inFlight == 0 || (linger.isZero() && outbox.inFlight < inFlight)) {
-            // Nothing on its way (or no lingering): whatever waits leaves now, with this post.
-            outbox.waiting.add(waiter);
-            outbox.drafts += drafts.size();
-            take(outbox, send);
-          } else if (outbox.waiting.size() >= writeQueueDepth) {
+          if (outbox.waiting.size() >= writeQueueDepth) {
             overloaded[0] = true;
           } else {
             outbox.waiting.add(waiter);
             outbox.drafts += drafts.size();
-            if (outbox.inFlight < inFlight) {
-              if (outbox.drafts >= writeBatchMax) {
-                take(outbox, send);
-              } else if (outbox.linger == 0) {
-                outbox.linger = lingers.incrementAndGet();
-                startLinger[0] = outbox.linger;
-              }
-            }
+            release(outbox, outbox.inFlight == 0 || linger.isZero(), release);
           }
           return outbox;
         });
     if (overloaded[0]) {
       waiter.answer().complete(new PostResult.Refused(LedgerError.bookOverloaded(book)));
-    } else if (!send.isEmpty()) {
-      dispatch(book, send);
-    } else if (startLinger[0] != 0) {
-      long ticket = startLinger[0];
+    }
+    send(book, release);
+    return waiter.answer();
+  }
+
+  /** What leaves after a change to a book's outbox: messages, and a linger to start (0: none). */
+  private static final class Release {
+    final List<List<Waiter>> messages = new ArrayList<>(1);
+    long linger;
+  }
+
+  /**
+   * Called inside the outbox's compute: the posts waiting leave, in messages of up to {@code
+   * writeBatchMax} drafts, while fewer than {@code inFlight} are on their way — all of them when
+   * {@code now}, else only full messages — and a linger starts for those that may leave but stay.
+   */
+  private void release(Outbox outbox, boolean now, Release release) {
+    while (!outbox.waiting.isEmpty()
+        && outbox.inFlight < inFlight
+        && (now || outbox.drafts >= writeBatchMax)) {
+      List<Waiter> message = new ArrayList<>();
+      take(outbox, message);
+      release.messages.add(message);
+    }
+    if (!outbox.waiting.isEmpty() && outbox.inFlight < inFlight && outbox.linger == 0) {
+      outbox.linger = lingers.incrementAndGet();
+      release.linger = outbox.linger;
+    }
+  }
+
+  /** Outside the compute: sends the messages released and starts the linger. */
+  private void send(String book, Release release) {
+    release.messages.forEach(message -> dispatch(book, message));
+    if (release.linger != 0) {
+      long ticket = release.linger;
       timer.after(linger, () -> lingered(book, ticket));
     }
-    return waiter.answer();
   }
 
   /**
    * A linger ended: the posts it held leave, unless they left already or the limit is on its way.
    */
   private void lingered(String book, long ticket) {
-    List<Waiter> send = new ArrayList<>();
+    Release release = new Release();
     outboxes.computeIfPresent(
         book,
         (key, outbox) -> {
-          if (outbox.linger == ticket && outbox.inFlight < inFlight) {
-            take(outbox, send);
+          if (outbox.linger == ticket) {
+            release(outbox, true, release);
           }
           return outbox;
         });
-    if (!send.isEmpty()) {
-      dispatch(book, send);
-    }
+    send(book, release);
   }
 
   /**
@@ -226,19 +241,17 @@ final class PostCoalescer {
   }
 
   private void answered(String book, List<Waiter> message, PostResult result, Throwable failure) {
-    List<Waiter> next = new ArrayList<>();
+    Release release = new Release();
     outboxes.compute(
         book,
         (key, outbox) -> {
           outbox.inFlight--;
-          take(outbox, next);
+          release(outbox, true, release);
           return outbox.inFlight == 0 ? null : outbox;
         });
-    // The next message leaves before this one's posts are answered: answering completes their
+    // The next messages leave before this one's posts are answered: answering completes their
     // HTTP responses on this thread, and the book's writer need not wait for that.
-    if (!next.isEmpty()) {
-      dispatch(book, next);
-    }
+    send(book, release);
     if (failure != null) {
       message.forEach(waiter -> waiter.answer().completeExceptionally(failure));
     } else if (result instanceof PostResult.Done done && message.size() > 1) {

@@ -207,6 +207,21 @@ class PostCoalescerTest {
   }
 
   @Test
+  void postsLeftBehindByAFullMessageLingerInTheirTurn() {
+    PostCoalescer coalescer = lingering(4, Duration.ofMillis(1), 4);
+    post(coalescer, "b", "a");
+    post(coalescer, "b", "x1", "x2");
+    post(coalescer, "b", "y1", "y2", "y3");
+    assertThat(sent).extracting(Sent::keys).containsExactly(List.of("a"), List.of("x1", "x2"));
+    assertThat(lingers).as("y, left behind, lingers on its own").hasSize(2);
+
+    lingers.get(0).run();
+    assertThat(sent).as("x's linger is over: x left").hasSize(2);
+    lingers.get(1).run();
+    assertThat(sent.get(2).keys()).containsExactly("y1", "y2", "y3");
+  }
+
+  @Test
   void aMergedMessageHoldsAtMostWriteBatchMaxDraftsAndALargerBatchTravelsAlone() throws Exception {
     PostCoalescer coalescer = coalescer(1, 4, 256);
     post(coalescer, "b", "first");

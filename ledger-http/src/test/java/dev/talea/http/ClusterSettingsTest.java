@@ -278,26 +278,18 @@ class ClusterSettingsTest {
     assertRefused(
         Map.of("TALEA_CLUSTER_FORWARDS_IN_FLIGHT", "4"),
         "TALEA_CLUSTER_FORWARDS_IN_FLIGHT is set but TALEA_CLUSTER_BIND is not");
-    for (String bad : List.of("0", "65", "two", "-1")) {
-      assertRefusedExactly(
-          Map.of(
-              "TALEA_CLUSTER_BIND", "127.0.0.1:2552",
-              "TALEA_CLUSTER_SEEDS", "127.0.0.1:2552",
-              "TALEA_CLUSTER_FORWARDS_IN_FLIGHT", bad),
-          "TALEA_CLUSTER_FORWARDS_IN_FLIGHT must be a whole number from 1 to 64");
-    }
+    assertANodeRefusesEach(
+        "TALEA_CLUSTER_FORWARDS_IN_FLIGHT",
+        List.of("0", "65", "two", "-1"),
+        "TALEA_CLUSTER_FORWARDS_IN_FLIGHT must be a whole number from 1 to 64");
     assertRefused(
         Map.of("TALEA_CLUSTER_FORWARD_LINGER", "1ms"),
         "TALEA_CLUSTER_FORWARD_LINGER is set but TALEA_CLUSTER_BIND is not");
-    for (String bad : List.of("-1ms", "101ms", "1s", "soon")) {
-      assertRefusedExactly(
-          Map.of(
-              "TALEA_CLUSTER_BIND", "127.0.0.1:2552",
-              "TALEA_CLUSTER_SEEDS", "127.0.0.1:2552",
-              "TALEA_CLUSTER_FORWARD_LINGER", bad),
-          "TALEA_CLUSTER_FORWARD_LINGER must be a duration from 0ms to 100ms, such as 1ms or"
-              + " 500us");
-    }
+    assertANodeRefusesEach(
+        "TALEA_CLUSTER_FORWARD_LINGER",
+        List.of("-1ms", "101ms", "1s", "soon"),
+        "TALEA_CLUSTER_FORWARD_LINGER must be a duration from 0ms to 100ms, such as 1ms or"
+            + " 500us");
   }
 
   @Test
@@ -449,6 +441,24 @@ class ClusterSettingsTest {
     Map<String, String> copy = new HashMap<>(base);
     copy.put(key, value);
     return copy;
+  }
+
+  /**
+   * A seeded cluster node refuses each of {@code values} for {@code variable}, with {@code
+   * message}.
+   */
+  private static void assertANodeRefusesEach(String variable, List<String> values, String message) {
+    for (String value : values) {
+      assertRefusedExactly(
+          Map.of(
+              "TALEA_CLUSTER_BIND",
+              "127.0.0.1:2552",
+              "TALEA_CLUSTER_SEEDS",
+              "127.0.0.1:2552",
+              variable,
+              value),
+          message);
+    }
   }
 
   private static void assertRefusedExactly(Map<String, String> cluster, String message) {
