@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.HdrHistogram.Histogram;
 
 /**
  * Sends HTTP/1.1 requests on a fixed set of keep-alive connections, all driven by one selector
@@ -37,11 +38,12 @@ final class LoadEngine {
   /** The bytes of one request, and whatever the workload wants to remember about it. */
   record Request(byte[] bytes, Object tag) {}
 
-  /** What the engine did. */
   /**
    * What the engine did. {@code notSent}: due requests dropped because the backlog was full; {@code
    * behind}: due requests still waiting for a connection when the load stopped. Either means the
-   * server did not keep up with the rate.
+   * server did not keep up with the rate. {@code latencyByInstance}: with several instances, the
+   * latency in microseconds of every request answered that fell due in the measured phase, one
+   * histogram per instance in the order given (empty with one instance).
    */
   record Summary(
       long sent,
@@ -50,7 +52,11 @@ final class LoadEngine {
       long notSent,
       long behind,
       int peakBacklog,
-      long warmupBacklogDropped) {}
+      long warmupBacklogDropped,
+      List<Histogram> latencyByInstance) {}
+
+  /** Latencies up to an hour, in microseconds, three significant digits. */
+  private static final long MAX_MICROS = 3_600_000_000L;
 
   private static final int READ_CHUNK = 64 * 1024;
 
@@ -117,6 +123,7 @@ final class LoadEngine {
   private final class Connection {
     final ResponseParser parser = new ResponseParser(maxResponseBytes);
     InetSocketAddress address;
+    int instance;
     SocketChannel channel;
     SelectionKey key;
     ByteBuffer out;
@@ -141,17 +148,28 @@ final class LoadEngine {
     private long warmupDropped;
     private boolean measuring;
     private int inFlight;
+    private final List<Histogram> byInstance = new ArrayList<>();
+    private long measureFrom;
+    private long stopAt;
 
     Loop(Selector selector, Workload workload) {
       this.selector = selector;
       this.workload = workload;
       this.backlog = new long[Math.max(1, backlogLimit)];
+      if (addresses.size() > 1) {
+        for (int i = 0; i < addresses.size(); i++) {
+          byInstance.add(new Histogram(MAX_MICROS, 3));
+        }
+      }
     }
 
     Summary run(long measureFrom, long stopAt, Duration drain) throws IOException {
+      this.measureFrom = measureFrom;
+      this.stopAt = stopAt;
       for (int i = 0; i < connections; i++) {
         Connection connection = new Connection();
-        connection.address = addresses.get(i % addresses.size());
+        connection.instance = i % addresses.size();
+        connection.address = addresses.get(connection.instance);
         connect(connection);
         idle.add(connection);
       }
@@ -235,7 +253,15 @@ final class LoadEngine {
       for (SelectionKey key : selector.keys()) {
         close((Connection) key.attachment());
       }
-      return new Summary(sent, answered, failed, notSent, backlogSize, peakBacklog, warmupDropped);
+      return new Summary(
+          sent,
+          answered,
+          failed,
+          notSent,
+          backlogSize,
+          peakBacklog,
+          warmupDropped,
+          List.copyOf(byInstance));
     }
 
     private void send(Connection connection, Request request, long due) {
@@ -274,6 +300,11 @@ final class LoadEngine {
       connection.request = null;
       inFlight--;
       answered++;
+      if (!byInstance.isEmpty() && connection.due >= measureFrom && connection.due < stopAt) {
+        byInstance
+            .get(connection.instance)
+            .recordValue(Math.max(0, Math.min(MAX_MICROS, (done - connection.due) / 1_000)));
+      }
       workload.answered(request, response, connection.due, done);
       if (response.close() || parser.buffered() > 0) {
         reconnect(connection);

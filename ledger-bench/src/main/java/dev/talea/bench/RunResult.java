@@ -179,6 +179,19 @@ final class RunResult {
           h.getTotalCount(),
           fanout.subscribers());
     }
+    if (engine != null && !engine.latencyByInstance().isEmpty()) {
+      StringBuilder p50 = new StringBuilder();
+      StringBuilder p99 = new StringBuilder();
+      for (Histogram h : engine.latencyByInstance()) {
+        p50.append(p50.isEmpty() ? "" : " / ").append(plain(h.getValueAtPercentile(50)));
+        p99.append(p99.isEmpty() ? "" : " / ").append(plain(h.getValueAtPercentile(99)));
+      }
+      out.printf(
+          Locale.ROOT,
+          "  by instance  p50 %s ms  p99 %s ms  (every answered request, instance 1 first)%n",
+          p50,
+          p99);
+    }
     out.println("  errors       " + (recorder.errors().isEmpty() ? "none" : recorder.errors()));
     if (engine.warmupBacklogDropped() > 0) {
       out.printf(
@@ -378,6 +391,10 @@ final class RunResult {
       b.put("count_ok", c.countOk());
       b.put("verify_ok", c.verified());
       b.set("verify", c.verify());
+    }
+    if (engine != null && !engine.latencyByInstance().isEmpty()) {
+      ArrayNode byInstance = root.putArray("latency_by_instance_ms");
+      engine.latencyByInstance().forEach(h -> byInstance.add(percentiles(h)));
     }
     ObjectNode cpu = root.putObject("cpu_seconds");
     putNullable(cpu, "server", serverCpuNanos);
